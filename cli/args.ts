@@ -1,0 +1,50 @@
+// Argument parsing shared by the subcommands (node:util parseArgs), with usage errors as values.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {
+  readonly code = 'usage';
+}
+
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** An integer option within [min, max], or `fallback` when absent. */
+export function intOption(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got '${value}')`);
+  }
+  return n;
+}
+
+/** A number option within [min, max], or `fallback` when absent. */
+export function numberOption(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got '${value}')`);
+  }
+  return n;
+}

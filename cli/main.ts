@@ -1,0 +1,34 @@
+// `kvtp` subcommands. Each lives in cli/commands/ and returns an exit code.
+
+import { probeCommand } from './commands/probe.ts';
+
+export type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, { run: Command; summary: string }> = {
+  probe: {
+    run: probeCommand,
+    summary: 'probe VIDEO [--frames N] [--json]   container facts and L sampled frame times',
+  },
+};
+
+const usage = () =>
+  [
+    'kvtp — keyframe-oriented vision token pruning, from the command line (runs in headless Chromium)',
+    '',
+    'usage:',
+    ...Object.values(commands).map((c) => `  kvtp ${c.summary}`),
+  ].join('\n');
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`kvtp: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  return command.run(rest);
+}

@@ -1,0 +1,137 @@
+// A small static file server for the built app: cross-origin isolation headers (for ONNX
+// Runtime's threaded wasm), correct MIME types, and HTTP Range requests (model files are fetched
+// by ranges). Extra folders can be mounted under a URL prefix (a model folder given on the
+// command line). Serves only on 127.0.0.1.
+
+import { createReadStream, promises as fs } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+
+const mime: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.mp4': 'video/mp4',
+  '.mov': 'video/quicktime',
+  '.webm': 'video/webm',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.wgsl': 'text/plain; charset=utf-8',
+};
+
+export interface StaticServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** URL prefix → folder, e.g. { '/mounted/model/': '/home/me/model' }. */
+  mounts?: Record<string, string>;
+  /** Extra handler tried before files (tests use it to simulate failures). */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  port?: number;
+}
+
+export async function serveStatic(root: string, options: ServeOptions = {}): Promise<StaticServer> {
+  const mounts = Object.entries(options.mounts ?? {}).map(
+    ([prefix, dir]) => [prefix, resolve(dir)] as const,
+  );
+  const server = createServer((req, res) => {
+    if (options.intercept?.(req, res)) return;
+    void handle(req, res, resolve(root), mounts).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise<void>((ok) => server.listen(options.port ?? 0, '127.0.0.1', ok));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://localhost:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  root: string,
+  mounts: readonly (readonly [string, string])[],
+) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  let path = decodeURIComponent(url.pathname);
+  let base = root;
+  for (const [prefix, dir] of mounts) {
+    if (path.startsWith(prefix)) {
+      base = dir;
+      path = '/' + path.slice(prefix.length);
+      break;
+    }
+  }
+  if (path.endsWith('/')) path += 'index.html';
+  const file = normalize(join(base, path));
+  if (file !== base && !file.startsWith(base + sep)) return notFound(res);
+  const stat = await fs.stat(file).catch(() => null);
+  if (!stat?.isFile()) return notFound(res);
+
+  const headers: Record<string, string | number> = {
+    'Content-Type': mime[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-cache',
+  };
+  const range = parseRange(req.headers.range, stat.size);
+  if (range === 'invalid') {
+    res.writeHead(416, { ...headers, 'Content-Range': `bytes */${stat.size}` });
+    return res.end();
+  }
+  const [start, end] = range ?? [0, stat.size - 1];
+  const status = range ? 206 : 200;
+  if (range) headers['Content-Range'] = `bytes ${start}-${end}/${stat.size}`;
+  headers['Content-Length'] = Math.max(0, end - start + 1);
+  res.writeHead(status, headers);
+  if (req.method === 'HEAD' || stat.size === 0) return res.end();
+  createReadStream(file, { start, end }).pipe(res);
+}
+
+function notFound(res: ServerResponse) {
+  res.writeHead(404, {
+    'Content-Type': 'text/plain',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  });
+  res.end('not found');
+}
+
+/** `bytes=a-b` → [a, b]; absent → null; unsatisfiable → 'invalid'. One range only. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): readonly [number, number] | null | 'invalid' {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start > end || start >= size) return 'invalid';
+  return [start, end];
+}
