@@ -1,0 +1,42 @@
+// Formatting for people: times, sizes, durations.
+
+/** 75.25 → "1:15.3"; 3725 → "1:02:05.0" (rounded in whole units, so never "0:60.0"). */
+export function formatTime(seconds: number, decimals = 1): string {
+  if (!Number.isFinite(seconds)) return '–';
+  const sign = seconds < 0 ? '-' : '';
+  const factor = 10 ** decimals;
+  const units = Math.round(Math.abs(seconds) * factor);
+  const perMinute = 60 * factor;
+  const h = Math.floor(units / (60 * perMinute));
+  const m = Math.floor(units / perMinute) % 60;
+  const sec = ((units % perMinute) / factor).toFixed(decimals);
+  const padded = sec.padStart(decimals > 0 ? decimals + 3 : 2, '0');
+  return h > 0 ? `${sign}${h}:${String(m).padStart(2, '0')}:${padded}` : `${sign}${m}:${padded}`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** A codec string as people say it: avc1.* → H.264, vp09 → VP9, av01 → AV1. */
+export function codecName(codec: string): string {
+  const family = codec.split('.')[0] ?? codec;
+  const names: Record<string, string> = {
+    avc1: 'H.264',
+    avc3: 'H.264',
+    vp09: 'VP9',
+    vp8: 'VP8',
+    av01: 'AV1',
+    hvc1: 'HEVC',
+    hev1: 'HEVC',
+  };
+  return names[family] ? `${names[family]} (${codec})` : codec;
+}

@@ -1,0 +1,81 @@
+// @vitest-environment happy-dom
+// The video part of the page: the labelled file input and drop zone open a file through the
+// store; the panel shows facts, progress, frames and readable errors.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { App } from '../../src/ui/App.tsx';
+import { setPipelineClient } from '../../src/store/pipeline.ts';
+import { useVideoStore } from '../../src/store/video.ts';
+import { fakePipeline, sampleInfo } from './fake-worker.ts';
+
+beforeEach(() => useVideoStore.setState(useVideoStore.getInitialState()));
+afterEach(cleanup);
+
+const file = new File([new Uint8Array(4)], 'holiday.mp4', { type: 'video/mp4' });
+
+function answerWith(frames: number) {
+  return fakePipeline((req, send) => {
+    const info = { ...sampleInfo, name: (req.args as { name: string }).name };
+    send({ type: 'event', id: req.id, event: { type: 'video', info } });
+    send({
+      type: 'result',
+      id: req.id,
+      result: {
+        info,
+        frames: Array.from({ length: frames }, (_, i) => ({ index: i, t: 1 + 2 * i })),
+        elapsedMs: 1200,
+        decodedSamples: 90,
+      },
+    });
+  });
+}
+
+describe('App (video)', () => {
+  it('has a file input labelled Video that opens the chosen file', async () => {
+    const fake = answerWith(3);
+    setPipelineClient(fake.client);
+    render(<App />);
+    const input = screen.getByLabelText('Video');
+    await act(async () => {
+      fireEvent.change(input, { target: { files: [file] } });
+    });
+    expect(fake.requests[0]?.command).toBe('open');
+    expect(await screen.findByTestId('video-name')).toHaveProperty('textContent', 'holiday.mp4');
+    expect(screen.getByTestId('video-resolution').textContent).toBe('320×240');
+    expect(screen.getByTestId('video-codec').textContent).toBe('H.264 (avc1.64001e)');
+    expect(screen.getByTestId('video-duration').textContent).toBe('0:10.00');
+    const times = screen.getAllByText(/^0:0\d\.00$/).map((e) => e.textContent);
+    expect(times).toEqual(['0:01.00', '0:03.00', '0:05.00']);
+  });
+
+  it('opens a file dropped on the drop zone', async () => {
+    const fake = answerWith(1);
+    setPipelineClient(fake.client);
+    render(<App />);
+    await act(async () => {
+      fireEvent.drop(screen.getByTestId('dropzone'), { dataTransfer: { files: [file] } });
+    });
+    expect(fake.requests).toHaveLength(1);
+    expect((fake.requests[0]?.args as { file: File }).file).toBe(file);
+  });
+
+  it('shows a readable error and stays usable', async () => {
+    setPipelineClient(
+      fakePipeline((req, send) =>
+        send({
+          type: 'error',
+          id: req.id,
+          error: { code: 'empty', message: 'The file is empty.' },
+        }),
+      ).client,
+    );
+    render(<App />);
+    await act(async () => {
+      fireEvent.change(screen.getByLabelText('Video'), { target: { files: [file] } });
+    });
+    expect((await screen.findByRole('alert')).textContent).toContain('The file is empty.');
+    expect(screen.getByLabelText('Video')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+});
