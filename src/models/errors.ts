@@ -1,0 +1,31 @@
+// Model loading errors: a code and a message that says what happened and what to do. Made here.
+
+import { CodedError } from '../worker/errors.ts';
+
+export type ModelErrorCode =
+  | 'missing-file' // the package has no such file (HTTP 404, or not in the chosen folder)
+  | 'corrupt-file' // the file's size (or content) is not what the package says
+  | 'network' // the download failed: offline, refused, or interrupted
+  | 'too-large' // the model does not fit this device's limits
+  | 'storage-full' // the browser refused to store more (quota)
+  | 'bad-model'; // ONNX Runtime could not load the file
+
+export function modelError(code: ModelErrorCode, detail: string, cause?: unknown): CodedError {
+  const what: Record<ModelErrorCode, string> = {
+    'missing-file': 'A model file is missing',
+    'corrupt-file': 'A model file is damaged',
+    network: 'A model download failed',
+    'too-large': 'This model is too large for this GPU',
+    'storage-full': 'There is no room left to store the model in this browser',
+    'bad-model': 'The model could not be loaded',
+  };
+  const advice: Record<ModelErrorCode, string> = {
+    'missing-file': 'Check the model name, revision or folder.',
+    'corrupt-file': 'It will be downloaded again on the next try.',
+    network: 'Check the connection and try again; the download resumes where it stopped.',
+    'too-large': 'Choose a smaller model or a quantized variant.',
+    'storage-full': 'Clear cached models you no longer need, or free disk space.',
+    'bad-model': 'The file may be damaged or of an unsupported variant.',
+  };
+  return new CodedError(code, `${what[code]}: ${detail}. ${advice[code]}`, { cause });
+}
