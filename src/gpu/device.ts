@@ -17,6 +17,8 @@ export interface GpuContext {
   readonly features: ReadonlySet<string>;
   /** Settles when the device is lost for any reason other than our own destroy(). */
   readonly lost: Promise<GpuError>;
+  /** Uncaptured GPU errors (validation, out of memory) since the last call; clears them. */
+  takeErrors(): string[];
 }
 
 export interface GpuLimits {
@@ -80,6 +82,13 @@ export async function acquireGpu(
     throw gpuError('device-failed', String(cause), cause);
   }
 
+  const errors: string[] = [];
+  device.addEventListener('uncapturederror', (e) => {
+    const message = (e as GPUUncapturedErrorEvent).error.message;
+    errors.push(message);
+    console.error(`WebGPU: ${message}`);
+  });
+
   const limits = {} as GpuLimits;
   for (const name of limitNames) limits[name] = device.limits[name];
   const info = adapter.info;
@@ -95,6 +104,7 @@ export async function acquireGpu(
     hasF16: device.features.has('shader-f16'),
     features: new Set([...device.features].map(String)),
     lost,
+    takeErrors: () => errors.splice(0),
   };
 }
 

@@ -74,6 +74,15 @@ describe('acquireGpu', () => {
     expect((err as GpuError).message).toMatch(/conversation are kept/);
   });
 
+  it('collects uncaptured errors (an invalid shader) for tests to assert on', async () => {
+    ctx.device.createShaderModule({ code: 'fn broken( {' });
+    await ctx.device.queue.onSubmittedWorkDone();
+    await new Promise((r) => setTimeout(r, 50));
+    const errors = ctx.takeErrors();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(ctx.takeErrors()).toEqual([]);
+  });
+
   it('refuses buffers larger than the device binds', () => {
     expect(() => checkStorageSize(ctx, ctx.limits.maxStorageBufferBindingSize + 4, 'x')).toThrow(
       /binds at most/,

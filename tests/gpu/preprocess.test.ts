@@ -1,7 +1,7 @@
 // Frame preprocessing: the WGSL kernel against its CPU reference on real textures (Dawn on
 // SwiftShader), over resize modes, aspect ratios, odd sizes, upscaling and padding.
 // Tolerance: 2e-5 absolute on normalized values in [-1, 1] (f32 rounding of the same taps).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../cli/node-gpu.ts';
 import {
   acquireGpu,
@@ -25,6 +25,7 @@ beforeAll(async () => {
   pipelines = new PipelineCache(ctx.device);
 });
 afterAll(() => ctx?.device.destroy());
+afterEach(() => expect(ctx.takeErrors(), 'uncaptured WebGPU errors').toEqual([]));
 
 const siglip: ImageSpec = {
   width: 24,
@@ -45,7 +46,7 @@ const clip: ImageSpec = {
   std: [0.2686, 0.2613, 0.2758],
 };
 
-function frame(w: number, h: number, seed: number): Uint8Array {
+function frame(w: number, h: number, seed: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(w * h * 4);
   let s = seed >>> 0;
   for (let i = 0; i < out.length; i++) {
@@ -55,7 +56,10 @@ function frame(w: number, h: number, seed: number): Uint8Array {
   return out;
 }
 
-async function runGpu(frames: { w: number; h: number; data: Uint8Array }[], spec: ImageSpec) {
+async function runGpu(
+  frames: { w: number; h: number; data: Uint8Array<ArrayBuffer> }[],
+  spec: ImageSpec,
+) {
   const pre = new FramePreprocessor(ctx.device, pipelines, spec);
   const { pixels: pb, mask: mb } = pre.imageBytes;
   const pixels = ctx.device.createBuffer({ size: pb * frames.length, usage: STORAGE });
