@@ -40,3 +40,20 @@ export function codecName(codec: string): string {
   };
   return names[family] ? `${names[family]} (${codec})` : codec;
 }
+
+/** 12345 → "12,345". */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** FLOPs with an SI prefix: 3.2e12 → "3.2 TFLOP". */
+export function formatFlops(n: number): string {
+  const units: [number, string][] = [
+    [1e15, 'PFLOP'],
+    [1e12, 'TFLOP'],
+    [1e9, 'GFLOP'],
+    [1e6, 'MFLOP'],
+  ];
+  for (const [scale, unit] of units) if (n >= scale) return `${(n / scale).toFixed(1)} ${unit}`;
+  return `${Math.round(n)} FLOP`;
+}

@@ -1,0 +1,144 @@
+// The conversation: questions and streamed answers, a Stop button while an answer streams, each
+// answer with its figures, a copy button and a JSON export of the run.
+import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { AnswerFigures } from '../worker/ask-types.ts';
+import { formatCount, formatFlops } from './format.ts';
+
+export interface TurnView {
+  readonly id: number;
+  readonly question: string;
+  readonly answer: string;
+  readonly status: 'waiting' | 'streaming' | 'done' | 'stopped' | 'error';
+  /** What is happening before the first token (encoding frames, scoring, …). */
+  readonly stage: string | null;
+  readonly figures: AnswerFigures | null;
+  readonly error: string | null;
+}
+
+export function Chat({
+  turns,
+  busy,
+  disabledReason,
+  onAsk,
+  onStop,
+  onExport,
+}: {
+  turns: readonly TurnView[];
+  busy: boolean;
+  /** Why asking is not possible right now (no video, model loading…), or null. */
+  disabledReason: string | null;
+  onAsk: (question: string) => void;
+  onStop: () => void;
+  onExport: (turnId: number) => void;
+}) {
+  const [draft, setDraft] = useState('');
+  const canAsk = !busy && !disabledReason && draft.trim().length > 0;
+  const submit = (e?: FormEvent) => {
+    e?.preventDefault();
+    if (!canAsk) return;
+    onAsk(draft.trim());
+    setDraft('');
+  };
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey) submit(e);
+  };
+  return (
+    <section className="chat">
+      <section className="conversation" role="region" aria-label="Answer" aria-live="polite">
+        {turns.length === 0 && <p className="hint">Answers appear here.</p>}
+        {turns.map((t) => (
+          <article key={t.id} className={`turn ${t.status}`} data-turn={t.id}>
+            <p className="question">{t.question}</p>
+            <div className="answer" data-testid="answer">
+              {t.answer}
+              {(t.status === 'streaming' || t.status === 'waiting') && (
+                <span className="cursor" aria-hidden="true" />
+              )}
+            </div>
+            {t.stage && t.status === 'waiting' && <p className="hint stage">{t.stage}…</p>}
+            {t.status === 'stopped' && <p className="hint">Stopped.</p>}
+            {t.error && (
+              <p className="turn-error" role="alert">
+                {t.error}
+              </p>
+            )}
+            {t.figures && <Figures figures={t.figures} />}
+            {(t.status === 'done' || t.status === 'stopped') && (
+              <div className="turn-actions">
+                <button
+                  type="button"
+                  className="button subtle"
+                  onClick={() => void navigator.clipboard?.writeText(t.answer)}
+                >
+                  Copy
+                </button>
+                <button type="button" className="button subtle" onClick={() => onExport(t.id)}>
+                  Export run (JSON)
+                </button>
+              </div>
+            )}
+          </article>
+        ))}
+      </section>
+      <form className="ask" onSubmit={submit}>
+        <label className="visually-hidden" htmlFor="question">
+          Question
+        </label>
+        <textarea
+          id="question"
+          rows={2}
+          placeholder={
+            disabledReason ?? 'Ask about the video…  (Enter to ask, Shift+Enter for a new line)'
+          }
+          value={draft}
+          onChange={(e) => setDraft(e.currentTarget.value)}
+          onKeyDown={onKey}
+        />
+        {busy ? (
+          <button type="button" className="button" onClick={onStop}>
+            Stop
+          </button>
+        ) : (
+          <button type="submit" className="button" disabled={!canAsk}>
+            Ask
+          </button>
+        )}
+      </form>
+    </section>
+  );
+}
+
+function Figures({ figures: f }: { figures: AnswerFigures }) {
+  const share = f.visualTotal > 0 ? f.visualKept / f.visualTotal : 1;
+  const flops = f.prefillFlopsUnpruned > 0 ? f.prefillFlops / f.prefillFlopsUnpruned : 1;
+  return (
+    <dl className="figures">
+      <div>
+        <dt>Vision tokens</dt>
+        <dd>
+          {formatCount(f.visualKept)} / {formatCount(f.visualTotal)} ({(share * 100).toFixed(0)}%)
+        </dd>
+      </div>
+      <div>
+        <dt>Prefill tokens</dt>
+        <dd>
+          {formatCount(f.promptTokens)} (of {formatCount(f.promptTokensUnpruned)})
+        </dd>
+      </div>
+      <div>
+        <dt>Prefill FLOPs</dt>
+        <dd>
+          {formatFlops(f.prefillFlops)} ({(flops * 100).toFixed(0)}% of unpruned)
+        </dd>
+      </div>
+      <div>
+        <dt>First token</dt>
+        <dd>{(f.timings.firstTokenMs / 1000).toFixed(2)} s</dd>
+      </div>
+      <div>
+        <dt>Speed</dt>
+        <dd>{f.timings.tokensPerSecond.toFixed(1)} tokens/s</dd>
+      </div>
+    </dl>
+  );
+}

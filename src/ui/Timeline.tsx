@@ -1,0 +1,84 @@
+// The question's footprint on the video: relevance scores as a curve over the video's time line,
+// each sampled frame's budget (kept / N) as a bar, so the selected moments show at a glance.
+import type { Selection } from '../worker/ask-types.ts';
+import { formatTime } from './format.ts';
+
+const W = 1000;
+const H = 150;
+const PAD = { left: 36, right: 10, top: 10, bottom: 22 };
+
+export function Timeline({
+  selection,
+  duration,
+  onPick,
+}: {
+  selection: Selection;
+  duration: number;
+  onPick?: (frame: number) => void;
+}) {
+  const { frames } = selection;
+  if (frames.length === 0) return null;
+  const span = Math.max(duration, frames[frames.length - 1]!.t, 1e-6);
+  const innerW = W - PAD.left - PAD.right;
+  const innerH = H - PAD.top - PAD.bottom;
+  const x = (t: number) => PAD.left + (t / span) * innerW;
+  const scores = frames.map((f) => f.score);
+  const lo = Math.min(...scores);
+  const hi = Math.max(...scores);
+  const y = (s: number) => PAD.top + innerH - (hi > lo ? (s - lo) / (hi - lo) : 0.5) * innerH;
+  const barW = Math.max(2, Math.min(24, (innerW / frames.length) * 0.7));
+  const curve = frames.map(
+    (f, i) => `${i ? 'L' : 'M'}${x(f.t).toFixed(1)},${y(f.score).toFixed(1)}`,
+  );
+  const ticks = Array.from({ length: 5 }, (_, i) => (span * i) / 4);
+  return (
+    <figure className="timeline">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`Relevance of ${frames.length} frames over ${formatTime(span)}; bars show tokens kept`}
+      >
+        <line
+          x1={PAD.left}
+          x2={W - PAD.right}
+          y1={H - PAD.bottom}
+          y2={H - PAD.bottom}
+          className="axis"
+        />
+        {ticks.map((t) => (
+          <text key={t} x={x(t)} y={H - 6} className="tick" textAnchor="middle">
+            {formatTime(t, 0)}
+          </text>
+        ))}
+        {frames.map((f, i) => {
+          const h = (f.keep / Math.max(1, f.tokens)) * innerH;
+          return (
+            <rect
+              key={i}
+              className="budget-bar"
+              x={x(f.t) - barW / 2}
+              y={PAD.top + innerH - h}
+              width={barW}
+              height={h}
+              onClick={() => onPick?.(i)}
+            >
+              <title>
+                {`${formatTime(f.t, 2)}: score ${f.score.toFixed(2)}, kept ${f.keep}/${f.tokens}`}
+              </title>
+            </rect>
+          );
+        })}
+        <path d={curve.join(' ')} className="score-curve" />
+        {frames.map((f, i) => (
+          <circle key={i} cx={x(f.t)} cy={y(f.score)} r={3} className="score-dot" />
+        ))}
+        <text x={4} y={PAD.top + 8} className="tick">
+          score
+        </text>
+      </svg>
+      <figcaption className="hint">
+        Line: relevance score of each sampled frame. Bars: share of its tokens the frame keeps.
+      </figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,102 @@
+// What asking a question involves, as the page and the command line see it: the settings of a
+// run, the per-frame selection KVTP made (scores, budgets, kept groups), and the answer's
+// figures. Produced by the worker, drawn by the page exactly as the pipeline used them.
+
+import type { ReductionMethod } from '../kvtp/types.ts';
+
+/** Allocation as people choose it: KVTP (exact water-filling), the paper's exact formula, uniform, hard keyframes. */
+export type AllocationChoice = 'kvtp' | 'paper' | 'uniform' | 'hard';
+
+/** Which relevance head scores frames: SigLIP's logit or the package's learned predictor. */
+export type ScoreHead = 'logit' | 'learned';
+
+export interface SelectionSettings {
+  readonly method: ReductionMethod;
+  readonly allocation: AllocationChoice;
+  /** ρ in (0, 1]. */
+  readonly keepRatio: number;
+  /** Softmax temperature T of the allocation. */
+  readonly temperature: number;
+  readonly minPerFrame: number;
+  readonly head: ScoreHead;
+  /** Seed of random pruning (and of sampling). */
+  readonly seed: number;
+}
+
+export interface GenerationSettings {
+  readonly maxTokens: number;
+  /** 0: greedy. */
+  readonly temperature: number;
+  readonly topP: number;
+}
+
+export type AskSettings = SelectionSettings & { readonly generation: GenerationSettings };
+
+/** One frame as the pipeline used it. */
+export interface FrameSelection {
+  /** Timestamp in seconds. */
+  readonly t: number;
+  readonly score: number;
+  /** Tokens kept (k_i). */
+  readonly keep: number;
+  /** Tokens the frame had (N). */
+  readonly tokens: number;
+  /** Representative original index of each kept token, in the order they reach the model. */
+  readonly indices: readonly number[];
+  /** Original indices each kept token stands for. */
+  readonly groups: readonly (readonly number[])[];
+}
+
+/** KVTP's selection for one question: what the kept-token view draws. */
+export interface Selection {
+  readonly question: string;
+  readonly settings: SelectionSettings;
+  /** Token grid of a frame, [rows, columns]: it covers the model's whole (padded) input image. */
+  readonly grid: readonly [number, number];
+  /** Part of the model's input image the frame fills (top-left), as fractions [width, height]. */
+  readonly imageFit: readonly [number, number];
+  readonly frames: readonly FrameSelection[];
+  readonly visualTotal: number;
+  readonly visualKept: number;
+}
+
+export interface AnswerFigures {
+  readonly visualTotal: number;
+  readonly visualKept: number;
+  /** Tokens the decoder prefilled (text + kept vision tokens). */
+  readonly promptTokens: number;
+  /** Prompt tokens if every vision token had been kept. */
+  readonly promptTokensUnpruned: number;
+  readonly generatedTokens: number;
+  /** Estimated prefill FLOPs, and the same for the unpruned prompt. */
+  readonly prefillFlops: number;
+  readonly prefillFlopsUnpruned: number;
+  readonly timings: {
+    readonly decodeMs: number;
+    readonly visionMs: number;
+    readonly relevanceMs: number;
+    readonly reduceMs: number;
+    readonly prefillMs: number;
+    readonly firstTokenMs: number;
+    readonly tokensPerSecond: number;
+  };
+}
+
+export interface AskResult {
+  readonly answer: string;
+  readonly model: string;
+  readonly selection: Selection;
+  readonly figures: AnswerFigures;
+  /** Why generation stopped. */
+  readonly stop: 'eos' | 'max-tokens' | 'cancelled';
+}
+
+/** Counts of the expensive steps since the worker started (tests check reuse with them). */
+export interface WorkCounters {
+  readonly videoDecodes: number;
+  readonly visionEncodes: number;
+  readonly relevanceImageEncodes: number;
+  readonly textEncodes: number;
+  readonly selections: number;
+  readonly generations: number;
+}
