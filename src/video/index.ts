@@ -28,5 +28,7 @@ export interface SampledVideo {
   readonly frames: readonly SampledFrame[];
   /** Samples handed to the decoder in total. */
   readonly decodedSamples: number;
+  /** Bytes read from the file in total (container boxes and the decoded samples' data). */
+  readonly bytesRead: number;
 }
 export { sampleVideo } from './sample.ts';

@@ -22,8 +22,9 @@ export const openVideo: Handler<'open'> = async (args, { signal, emit }) => {
       }
       // Thumbnails are made off the critical path; the frame event follows when it is ready.
       thumbnails.push(
-        thumbnail(frame.bitmap, thumbnailEdge).then((bmp) =>
-          emit({ type: 'frame', index: frame.index, t: frame.t, thumbnail: bmp }, [bmp]),
+        thumbnail(frame.bitmap, thumbnailEdge).then(
+          (bmp) => emit({ type: 'frame', index: frame.index, t: frame.t, thumbnail: bmp }, [bmp]),
+          () => {}, // the frame was closed because the open failed or was cancelled
         ),
       );
     },
@@ -35,6 +36,7 @@ export const openVideo: Handler<'open'> = async (args, { signal, emit }) => {
     frames: video.frames.map(({ index, t }) => ({ index, t })),
     elapsedMs: performance.now() - started,
     decodedSamples: video.decodedSamples,
+    bytesRead: video.bytesRead,
   };
 };
 

@@ -43,6 +43,8 @@ export interface OpenResult {
   readonly elapsedMs: number;
   /** Number of samples handed to the decoder (a few GOPs, never the whole video). */
   readonly decodedSamples: number;
+  /** Bytes read from the file (container boxes and the decoded samples, never the whole file). */
+  readonly bytesRead: number;
 }
 
 /** Events a request may produce before its result. */
