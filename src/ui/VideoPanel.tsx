@@ -1,11 +1,12 @@
 // The open (or opening) video: its facts, sampling progress, and the strip of sampled frames
 // with their times.
-import { useVideoStore, type FrameView } from '../store/video.ts';
+import { useVideoStore } from '../store/video.ts';
 import type { VideoInfo } from '../video/types.ts';
+import type { Selection } from '../worker/ask-types.ts';
 import { codecName, formatBytes, formatTime } from './format.ts';
-import { Thumbnail } from './Thumbnail.tsx';
+import { FrameGrid } from './FrameGrid.tsx';
 
-export function VideoPanel() {
+export function VideoPanel({ selection = null }: { selection?: Selection | null }) {
   const pending = useVideoStore((s) => s.pending);
   const info = useVideoStore((s) => s.info);
   const frames = useVideoStore((s) => s.frames);
@@ -14,7 +15,7 @@ export function VideoPanel() {
   const shownFrames = pending ? pending.frames : frames;
   if (!pending && !info) return null;
   return (
-    <section className="video-panel" aria-label="Video">
+    <section className="video-panel" aria-label="Open video">
       <VideoFacts name={pending?.name ?? info?.name ?? ''} info={shownInfo} />
       {pending && (
         <div className="progress-row">
@@ -32,7 +33,7 @@ export function VideoPanel() {
           {stats.decodedSamples} samples decoded)
         </p>
       )}
-      <FrameStrip frames={shownFrames} />
+      <FrameGrid frames={shownFrames} selection={pending ? null : selection} />
     </section>
   );
 }
@@ -68,19 +69,5 @@ function VideoFacts({ name, info }: { name: string; info: VideoInfo | null }) {
         </>
       )}
     </dl>
-  );
-}
-
-function FrameStrip({ frames }: { frames: readonly FrameView[] }) {
-  if (frames.length === 0) return null;
-  return (
-    <ol className="frame-strip" aria-label="Sampled frames">
-      {frames.map((f) => (
-        <li key={f.index} className="frame" data-t={f.t}>
-          <Thumbnail bitmap={f.thumbnail} label={`Frame at ${formatTime(f.t, 2)}`} />
-          <span className="frame-time">{formatTime(f.t, 2)}</span>
-        </li>
-      ))}
-    </ol>
   );
 }

@@ -44,8 +44,12 @@ describe('App (video)', () => {
     expect(screen.getByTestId('video-resolution').textContent).toBe('320×240');
     expect(screen.getByTestId('video-codec').textContent).toBe('H.264 (avc1.64001e)');
     expect(screen.getByTestId('video-duration').textContent).toBe('0:10.00');
-    const times = screen.getAllByText(/^0:0\d\.00$/).map((e) => e.textContent);
-    expect(times).toEqual(['0:01.00', '0:03.00', '0:05.00']);
+    const frames = screen.getAllByRole('button', { name: /^Frame at / });
+    expect(frames.map((e) => e.getAttribute('aria-label'))).toEqual([
+      'Frame at 0:01.00',
+      'Frame at 0:03.00',
+      'Frame at 0:05.00',
+    ]);
   });
 
   it('opens a file dropped on the drop zone', async () => {
