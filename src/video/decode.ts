@@ -2,7 +2,8 @@
 // a keyframe and ending with a flush; hand over the frames that were asked for and close every
 // other frame the moment it appears. The decode queue is bounded (backpressure), a watchdog turns
 // a stalled decoder into an error, and an abort closes the decoder at once. It never decodes a
-// sample outside the ranges, and never keeps a frame it was not asked for.
+// sample outside the ranges, nor an unwanted one that no other frame refers to (`skip`), and
+// never keeps a frame it was not asked for.
 
 import { throwIfAborted } from '../worker/errors.ts';
 import type { ByteSource } from './byte-source.ts';
@@ -20,7 +21,10 @@ export interface DecodeJob {
   readonly wanted: ReadonlyMap<number, number>;
   /** A wanted frame; the callee owns it and must close it. Called at most once per key. */
   onFrame(key: number, frame: VideoFrame): void;
-  onProgress?(decoded: number, total: number): void;
+  /** Progress over the planned samples (decoded or skipped). */
+  onProgress?(done: number, total: number): void;
+  /** Whether a sample whose picture is not wanted may be left out (no frame refers to it). */
+  readonly skip?: (data: Uint8Array) => boolean;
   readonly signal?: AbortSignal;
   /** Longest time without any sign of progress from the decoder before giving up (ms). */
   readonly stallMs?: number;
@@ -104,22 +108,29 @@ export async function decodeRanges(job: DecodeJob): Promise<number> {
   };
 
   let decoded = 0;
+  let done = 0;
   try {
     decoder.configure(job.config);
     for (const range of ranges) {
       for await (const { sample, data } of sampleBytes(job.source, table, [range])) {
+        const timestamp = chunkTimestamp(table, sample);
+        done++;
+        if (sample !== range.first && !wanted.has(timestamp) && job.skip?.(data)) {
+          job.onProgress?.(done, total);
+          continue;
+        }
         await until(() => decoder.decodeQueueSize < MAX_QUEUE);
         decoder.decode(
           new EncodedVideoChunk({
             type: sample === range.first || table.sync[sample] ? 'key' : 'delta',
-            timestamp: chunkTimestamp(table, sample),
+            timestamp,
             duration: Math.round((table.duration[sample]! * 1e6) / table.timescale),
             data,
           }),
         );
         lastActivity = performance.now(); // the watchdog times the decoder, not our reads
         decoded++;
-        job.onProgress?.(decoded, total);
+        job.onProgress?.(done, total);
       }
       lastActivity = performance.now();
       await settle(decoder.flush());

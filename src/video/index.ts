@@ -12,7 +12,10 @@ export interface SampledFrame extends FrameStamp {
 }
 
 export interface SampleVideoOptions {
-  /** Number of frames to sample, 1 to 256. */
+  /**
+   * Number of frames to sample, 1 to 256: the frames nearest the centres of that many equal
+   * segments of the video. A video with fewer frames gives all of them.
+   */
   readonly frames: number;
   /** Longest edge of the kept frame bitmaps (default 512, never upscaled). */
   readonly maxEdge?: number;

@@ -5,7 +5,8 @@
 // frames spread evenly over the whole video and the last one is within D/(2L) of its end. Each
 // target takes the shown frame nearest to it; when two targets would take the same frame (a
 // variable frame rate's gaps), the later one moves on to the next frame, so times strictly
-// increase. A video with no more frames than asked gives all of its frames.
+// increase. A video with no more frames than asked gives all of its frames (frames before the
+// first keyframe in decode order, which no decoder can produce, are never picked).
 // Each kept frame needs the decoder to start at the keyframe before it (in decode order) and run
 // up to the frame itself; these ranges are merged when they overlap or touch, and nothing outside
 // them is decoded.
@@ -48,7 +49,10 @@ export function targetTimes(duration: number, frames: number): number[] {
 
 /** Plan the sampling of `frames` frames from `table`. */
 export function planSampling(table: SampleTable, frames: number): SamplingPlan {
-  const order = presentationOrder(table);
+  const shown = presentationOrder(table);
+  // Frames decoded before the first keyframe (a stream cut mid-GOP) cannot be decoded at all.
+  const firstKey = table.sync.indexOf(1);
+  const order = firstKey > 0 ? shown.filter((s) => s >= firstKey) : shown;
   const times = Array.from(order, (s) => sampleTime(table, s));
   let chosen: number[]; // positions in `order`
   let targets: number[];
@@ -70,7 +74,7 @@ export function planSampling(table: SampleTable, frames: number): SamplingPlan {
   }));
   const ranges = mergeRanges(picks.map((pick) => decodeRangeFor(table, pick.sample)));
   const decodeCount = ranges.reduce((n, r) => n + r.last - r.first + 1, 0);
-  return { shownFrames: order.length, picks, ranges, decodeCount };
+  return { shownFrames: shown.length, picks, ranges, decodeCount };
 }
 
 /** Position of the time in ascending `times` nearest to `t` (the earlier one on a tie). */

@@ -9,6 +9,7 @@ import { decoderConfig, ensureDecodable } from './codec.ts';
 import { decodeRanges } from './decode.ts';
 import { demux } from './demux.ts';
 import { videoErrors } from './errors.ts';
+import { disposableTest } from './h264.ts';
 import { DEFAULT_MAX_EDGE, frameToBitmap } from './frames.ts';
 import type { SampledFrame, SampledVideo, SampleVideoOptions } from './index.ts';
 import { planSampling } from './plan.ts';
@@ -60,6 +61,7 @@ export async function sampleVideo(
       ranges: plan.ranges,
       wanted: new Map(plan.picks.map((p) => [chunkTimestamp(table, p.sample), p.index])),
       signal,
+      skip: disposableTest(video.codec, video.description) ?? undefined,
       onProgress: reporter('decode', options.onProgress),
       onFrame: (index, frame) => {
         const { t } = plan.picks[index]!;

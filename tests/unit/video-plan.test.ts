@@ -198,6 +198,15 @@ describe('plans on synthetic tables', () => {
     expect(plan.picks.at(-1)!.sample).toBe(19); // spread to the end
   });
 
+  it('never pick frames before the first keyframe (a stream cut mid-GOP)', () => {
+    const samples = track(40, 10).map((s, i) => ({ ...s, is_sync: i === 5 || i === 25 }));
+    const table = buildSampleTable(samples, 1000);
+    const plan = planSampling(table, 40);
+    expect(plan.shownFrames).toBe(40);
+    expect(plan.picks.map((p) => p.sample)).toEqual(Array.from({ length: 35 }, (_, i) => i + 5));
+    expect(plan.ranges).toEqual([{ first: 5, last: 39 }]);
+  });
+
   it('decode a leading picture of an open GOP from the keyframe before', () => {
     // Decode order: I0 P B B | I1 Bl(leading, shown before I1) P …
     const samples: SampleRecord[] = [
