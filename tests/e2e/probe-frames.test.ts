@@ -1,11 +1,10 @@
 // The sampled frames' pixels are upright: the thumbnails the worker makes from them (drawn by the
-// app page) match ffmpeg's own rendering of the same frame, which applies the display matrix,
-// and not any other orientation. Also checks scaling (longest edge within bounds, never upscaled).
+// app page, found as tests/e2e/app-video.test.ts finds them) match ffmpeg's rendering of the same
+// frame turned by the track's rotation, and no other orientation. Also checks the scaling
+// (aspect kept, never upscaled).
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openSession, type AutomationSession } from '../../cli/browser.ts';
-import { DEFAULT_FRAMES } from '../../src/video/types.ts';
-import type { OpenResult } from '../../src/worker/protocol.ts';
 import { testVideo, type VideoName } from '../fixtures/videos.ts';
 
 let session: AutomationSession;
@@ -14,26 +13,21 @@ beforeAll(async () => {
 });
 afterAll(() => session?.close());
 
-const THUMBS = 'canvas[aria-label^="Frame at"]';
-
-/** The first thumbnail drawn by the app page for `file`, as RGBA pixels. */
+/** The first thumbnail the app page draws for `file`, with its frame's exact time. */
 async function firstThumbnail(file: string) {
   const { page } = session;
   await page.goto(`${session.server.url}/`);
-  await page.setInputFiles('input[type=file][aria-label="Video"]', file);
-  await page.waitForFunction(
-    (sel) => {
-      const c = document.querySelector<HTMLCanvasElement>(sel);
-      return c !== null && c.width > 0 && c.height > 0;
-    },
-    THUMBS,
-    { timeout: 60_000 },
-  );
-  return page.evaluate((sel) => {
-    const c = document.querySelector<HTMLCanvasElement>(sel)!;
-    const pixels = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    return { width: c.width, height: c.height, pixels: Array.from(pixels) };
-  }, THUMBS);
+  await page.getByLabel('Video', { exact: true }).setInputFiles(file);
+  await page.getByText(/frames sampled in/).waitFor({ timeout: 60_000 });
+  return page
+    .locator('.frame-card')
+    .first()
+    .evaluate((card) => {
+      const c = card.querySelector('canvas')!;
+      const pixels = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const t = Number(card.getAttribute('data-t'));
+      return { t, width: c.width, height: c.height, pixels: Array.from(pixels) };
+    });
 }
 
 /** ffmpeg's frame at `t` of `file` (rotated with `filter`), scaled to w×h, as RGBA. */
@@ -67,19 +61,16 @@ it.each([0, 90, 180, 270] as const)(
   async (rotation) => {
     const name: VideoName = rotation === 0 ? 'h264-bframes' : `h264-rotate-${rotation}`;
     const file = await testVideo(name);
-    // The same worker code, through the automation page, tells the first sampled frame's time.
-    await session.page.goto(`${session.server.url}/automation.html`);
-    await session.page.waitForFunction(() => 'kvtp' in window);
-    const frames = DEFAULT_FRAMES; // what the page asks for
-    const first = await session.request<OpenResult>('open', { frames }, { file });
-    const t = first.result!.frames[0]!.t;
     const thumb = await firstThumbnail(file);
     const upright = rotation === 90 || rotation === 270 ? [144, 256] : [256, 144];
     expect(thumb.width / thumb.height).toBeCloseTo(upright[0]! / upright[1]!, 1);
     expect(Math.max(thumb.width, thumb.height)).toBeLessThanOrEqual(256); // never upscaled
     const errors = Object.entries(ORIENTATIONS).map(([deg, filter]) => ({
       deg: Number(deg),
-      error: meanRedError(ffmpegFrame(file, t, filter, thumb.width, thumb.height), thumb.pixels),
+      error: meanRedError(
+        ffmpegFrame(file, thumb.t, filter, thumb.width, thumb.height),
+        thumb.pixels,
+      ),
     }));
     const best = errors.reduce((a, b) => (b.error < a.error ? b : a));
     expect(best.deg, JSON.stringify(errors)).toBe(rotation);
