@@ -1,11 +1,19 @@
 // Demux an MP4 or MOV file by byte ranges: walk the top-level boxes with small reads, hand mp4box
-// the boxes that describe the movie (ftyp, moov, each moof) at their real file offsets, and skip
-// media data (mdat) entirely: mp4box sees only a stand-in header for it. The result is the video
+// the boxes that describe the movie (ftyp, moov, each moof) at their real file offsets, with the
+// other tracks' parts blanked out, and skip media data (mdat) entirely: mp4box sees only a
+// stand-in header for it. The result is the video
 // track's facts and its sample table. Never reads media data, never decodes.
 
 import { createFile, MP4BoxBuffer, type ISOFile, type Track, type VisualSampleEntry } from 'mp4box';
 import type { ByteSource } from './byte-source.ts';
-import { isFirstBox, MAX_HEADER, parseBoxHeader, skippedBoxHeader } from './boxes.ts';
+import {
+  hideOtherFragments,
+  hideOtherTracks,
+  isFirstBox,
+  MAX_HEADER,
+  parseBoxHeader,
+  skippedBoxHeader,
+} from './boxes.ts';
 import { sniffFormat, videoErrors } from './errors.ts';
 import { buildSampleTable, type SampleTable } from './sample-table.ts';
 import type { Rotation } from './types.ts';
@@ -40,8 +48,12 @@ export async function demux(
   const { name, size } = source;
   if (size === 0) throw videoErrors.empty(name);
   const file = createFile(); // keeps no media data
-  const feed = (bytes: Uint8Array, at: number) => {
+  let videoTracks = new Set<number>();
+  const feed = (bytes: Uint8Array, at: number, type: string) => {
     const copy = bytes.slice();
+    // Other tracks' boxes become 'free': mp4box then keeps no sample lists for them.
+    if (type === 'moov') videoTracks = hideOtherTracks(copy);
+    if (type === 'moof') hideOtherFragments(copy, videoTracks);
     file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(copy.buffer, at));
   };
   let window = { start: 0, bytes: new Uint8Array(0) };
@@ -85,13 +97,13 @@ export async function demux(
           throw videoErrors.corrupt(name, `its '${box.type}' box claims ${box.size} bytes`);
         }
         const bytes = await bytesAt(pos, box.size);
-        feed(bytes, pos);
+        feed(bytes, pos, box.type);
         if (box.type === 'moov') {
           moov = { start: pos, bytes };
           fragmented = file.moov?.mvex !== undefined;
         }
       } else {
-        feed(skippedBoxHeader(box.size), pos);
+        feed(skippedBoxHeader(box.size), pos, 'mdat');
       }
       if (box.type === 'mdat') sawMediaData = true;
       pos += box.size;
@@ -134,11 +146,13 @@ function describe(
   const info = file.getInfo();
   const track = info.videoTracks.find((t) => t.video) ?? info.videoTracks[0];
   if (!track) {
-    const others = info.tracks.map((t) => `${t.type ?? 'an unknown'} track`);
-    throw videoErrors.noVideoTrack(
-      name,
-      others.map((o) => (o.startsWith('audio') ? 'an ' + o : o)),
-    );
+    const kinds: Record<string, string> = {
+      audio: 'an audio track',
+      subtitles: 'a subtitle track',
+      metadata: 'a metadata track',
+    };
+    const others = info.tracks.map((t) => kinds[t.type ?? ''] ?? 'a track of another kind');
+    throw videoErrors.noVideoTrack(name, [...new Set(others)]);
   }
   const samples = file.getTrackSamplesInfo(track.id) ?? [];
   if (samples.length === 0) throw videoErrors.corrupt(name, 'its video track has no frames');

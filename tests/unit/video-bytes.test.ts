@@ -2,7 +2,13 @@
 // Blob.slice with their counters (byte-source.ts), sample bytes read in batches (sample-bytes.ts),
 // and the small pure helpers for messages (errors.ts) and frame sizes (frames.ts).
 import { describe, expect, it } from 'vitest';
-import { isFirstBox, parseBoxHeader, skippedBoxHeader } from '../../src/video/boxes.ts';
+import {
+  hideOtherFragments,
+  hideOtherTracks,
+  isFirstBox,
+  parseBoxHeader,
+  skippedBoxHeader,
+} from '../../src/video/boxes.ts';
 import { ByteSource } from '../../src/video/byte-source.ts';
 import { demux } from '../../src/video/demux.ts';
 import { codecName, sniffFormat } from '../../src/video/errors.ts';
@@ -55,6 +61,56 @@ describe('parseBoxHeader', () => {
   it('knows the boxes an MP4 or MOV file starts with', () => {
     expect(['ftyp', 'moov', 'mdat', 'wide', 'free'].every(isFirstBox)).toBe(true);
     expect(['moof', 'trak', 'RIFF', 'abcd'].some(isFirstBox)).toBe(false);
+  });
+});
+
+describe('other tracks hidden from mp4box', () => {
+  /** Every top-level box of a small file: [type, bytes]. */
+  async function topLevel(path: string) {
+    const file = new Uint8Array(await (await fileBlob(path)).slice(0, 1 << 30).arrayBuffer());
+    const boxes: [string, Uint8Array][] = [];
+    for (let at = 0; at < file.length;) {
+      const box = parseBoxHeader(file, at, at, file.length);
+      if (typeof box === 'string') throw new Error(box);
+      boxes.push([box.type, file.slice(at, at + box.size)]);
+      at += box.size;
+    }
+    return boxes;
+  }
+  const count = (bytes: Uint8Array, type: string) => {
+    let n = 0;
+    for (let i = 0; i + 4 <= bytes.length; i++) {
+      if (String.fromCharCode(...bytes.subarray(i, i + 4)) === type) n++;
+    }
+    return n;
+  };
+
+  it('blanks the audio trak of a moov (same size) and names the video track', async () => {
+    const moov = (await topLevel(await testVideo('h264-moov-end'))).find(([t]) => t === 'moov')![1];
+    const before = moov.length;
+    expect(count(moov, 'trak')).toBe(2);
+    expect(hideOtherTracks(moov)).toEqual(new Set([1]));
+    expect(moov.length).toBe(before);
+    expect(count(moov, 'trak')).toBe(1);
+    expect(count(moov, 'soun')).toBe(1); // the audio track is still there, inside a 'free' box
+  });
+
+  it('blanks the audio fragments of every moof', async () => {
+    const boxes = await topLevel(await testVideo('h264-fragmented'));
+    const video = hideOtherTracks(boxes.find(([t]) => t === 'moov')![1]);
+    const moofs = boxes.filter(([t]) => t === 'moof').map(([, b]) => b);
+    expect(moofs.length).toBeGreaterThan(3);
+    for (const moof of moofs) {
+      expect(count(moof, 'traf')).toBe(2);
+      hideOtherFragments(moof, video);
+      expect(count(moof, 'traf')).toBe(1);
+    }
+  });
+
+  it('leaves a file without video alone, for the error to name its tracks', async () => {
+    const moov = (await topLevel(await testVideo('audio-only'))).find(([t]) => t === 'moov')![1];
+    expect(hideOtherTracks(moov).size).toBe(0);
+    expect(count(moov, 'trak')).toBe(1);
   });
 });
 
