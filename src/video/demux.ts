@@ -38,6 +38,8 @@ const PEEK = 4096;
 const SMALL_BOX = 64 * 1024;
 /** A moov or moof larger than this is not a real one. */
 const MAX_INDEX_BOX = 1 << 30;
+/** ftyp brands of still images (HEIF, AVIF) that share the MP4 box structure. */
+const IMAGE_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'mif1', 'msf1', 'avif', 'avis']);
 /** Boxes that describe the movie: always read whole. */
 const INDEX_BOXES = new Set(['ftyp', 'moov', 'moof']);
 
@@ -116,6 +118,9 @@ export async function demux(
   onProgress?.(size, size);
 
   if (!file.moov || !moov) {
+    const brand = file.ftyp?.major_brand ?? '';
+    if (IMAGE_BRANDS.has(brand))
+      throw videoErrors.unsupportedContainer(name, 'an HEIF or AVIF image');
     throw sawMediaData
       ? videoErrors.corrupt(
           name,

@@ -127,6 +127,28 @@ describe('bad inputs', () => {
     });
   });
 
+  it('calls a HEIF image an image, not a damaged video', async () => {
+    const box = (type: string, body: number[]) => [
+      0,
+      0,
+      0,
+      8 + body.length,
+      ...[...type].map((c) => c.charCodeAt(0)),
+      ...body,
+    ];
+    const brand = [...'heic'].map((c) => c.charCodeAt(0));
+    const heif = new Blob([
+      new Uint8Array([
+        ...box('ftyp', [...brand, 0, 0, 0, 0, ...brand]),
+        ...box('meta', [0, 0, 0, 0]),
+      ]),
+    ]);
+    await expect(demux(new ByteSource(heif, 'photo.heic'))).rejects.toMatchObject({
+      code: 'unsupported-container',
+      message: expect.stringContaining('HEIF or AVIF image'),
+    });
+  });
+
   it('stops at once when aborted', async () => {
     const controller = new AbortController();
     controller.abort();
