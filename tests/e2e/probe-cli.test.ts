@@ -1,7 +1,8 @@
 // The real `kvtp probe` command: its JSON on stdout, its exit codes, for a good file and bad ones.
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ffprobe, testVideo, type VideoName } from '../fixtures/videos.ts';
+import { ffprobe } from '../fixtures/ffprobe.ts';
+import { testVideo, type VideoName } from '../fixtures/videos.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type AutomationSession, type Outcome } from '../../cli/browser.ts';
 import type { OpenResult } from '../../src/worker/protocol.ts';
-import { ffprobe, testVideo, type VideoName } from '../fixtures/videos.ts';
+import { ffprobe } from '../fixtures/ffprobe.ts';
+import { testVideo, type VideoName } from '../fixtures/videos.ts';
 
 let session: AutomationSession;
 beforeAll(async () => {

@@ -9,7 +9,8 @@ import {
   presentationOrder,
   sampleTime,
 } from '../../src/video/sample-table.ts';
-import { ffprobe, fileBlob, testVideo, type VideoName } from '../fixtures/videos.ts';
+import { ffprobe } from '../fixtures/ffprobe.ts';
+import { fileBlob, testVideo, type VideoName } from '../fixtures/videos.ts';
 
 async function open(name: VideoName) {
   const path = await testVideo(name);
