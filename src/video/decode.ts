@@ -107,33 +107,45 @@ export async function decodeRanges(job: DecodeJob): Promise<number> {
     }
   };
 
+  /** Run a decoder call; what it throws becomes the decoder's own failure, or `corrupt`. */
+  const call = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      check();
+      throw videoErrors.corrupt(name, 'the video decoder refused the data', e);
+    }
+  };
+
   let decoded = 0;
   let done = 0;
+  let r = 0; // the range being decoded; samples come in decode order, range after range
   try {
-    decoder.configure(job.config);
-    for (const range of ranges) {
-      for await (const { sample, data } of sampleBytes(job.source, table, [range])) {
-        const timestamp = chunkTimestamp(table, sample);
-        done++;
-        if (sample !== range.first && !wanted.has(timestamp) && job.skip?.(data)) {
-          job.onProgress?.(done, total);
-          continue;
-        }
+    call(() => decoder.configure(job.config));
+    for await (const { sample, data } of sampleBytes(job.source, table, ranges)) {
+      const range = ranges[r]!;
+      const timestamp = chunkTimestamp(table, sample);
+      done++;
+      const unneeded = sample !== range.first && !wanted.has(timestamp) && job.skip?.(data);
+      if (!unneeded) {
         await until(() => decoder.decodeQueueSize < MAX_QUEUE);
-        decoder.decode(
-          new EncodedVideoChunk({
-            type: sample === range.first || table.sync[sample] ? 'key' : 'delta',
-            timestamp,
-            duration: Math.round((table.duration[sample]! * 1e6) / table.timescale),
-            data,
-          }),
-        );
+        const chunk = new EncodedVideoChunk({
+          type: sample === range.first || table.sync[sample] ? 'key' : 'delta',
+          timestamp,
+          duration: Math.round((table.duration[sample]! * 1e6) / table.timescale),
+          data,
+        });
+        call(() => decoder.decode(chunk));
         lastActivity = performance.now(); // the watchdog times the decoder, not our reads
         decoded++;
-        job.onProgress?.(done, total);
       }
-      lastActivity = performance.now();
-      await settle(decoder.flush());
+      job.onProgress?.(done, total);
+      if (sample === range.last) {
+        // The next range's first bytes are read meanwhile (sampleBytes reads one batch ahead).
+        lastActivity = performance.now();
+        await settle(decoder.flush());
+        r++;
+      }
     }
     check();
     return decoded;

@@ -71,6 +71,7 @@ export async function sampleVideo(
             if (!signal?.aborted) emitReady();
           })
           .finally(() => frame.close());
+        made.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
         conversions.push(made);
       },
     });
