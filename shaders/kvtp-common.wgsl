@@ -1,0 +1,26 @@
+// Shared by the KVTP reduction kernels (prepended to each of their files by src/kvtp/kernels.ts).
+// Layouts are frame-major: token u of frame f is row f·N + u. A kept token's "assign" entry is
+// its own index; a merged token's is its representative's; a dropped token's is −1.
+
+struct Params {
+  frames: u32,      // L
+  tokens: u32,      // N
+  dim: u32,         // D (features)
+  keyDim: u32,      // Dk
+  gridW: u32,       // w of the h × w grid
+  half: u32,        // ceil(N / 2): stride of per-B-token arrays (ToMe)
+  neighbours: u32,  // M = min(32, N − 1) (PruMerge)
+  method: u32,      // 0 copy (none, random), 1 tome, 2 prumerge
+  sepMode: u32,     // 0 none, 1 after each frame, 2 after each grid row with a kept token
+  seed: u32,
+  maxRows: u32,     // upper bound of gathered rows
+  width: u32,       // row width of rowNorms
+}
+
+override WG: u32 = 64u;
+
+/** Cosine of two rows given their norms; 0 when either is zero. */
+fn cosineOf(dotv: f32, na: f32, nb: f32) -> f32 {
+  if (na > 0.0 && nb > 0.0) { return dotv / (na * nb); }
+  return 0.0;
+}

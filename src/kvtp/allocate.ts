@@ -1,0 +1,147 @@
+// Per-frame keep budgets from frame scores (the KVTP allocation). Shares are
+// r_i = L·ρ·softmax((s − mean s)/T)_i, then by mode:
+//   paper   k_i = floor(N·min(r_i, 1)); overflow above 1 is lost, as in the reference code;
+//   exact   the same shares water-filled into [m, N] so that Σ k_i = round(ρ·L·N) exactly:
+//           x_i = clamp(λ·p_i, m, N) with λ such that Σ x_i = total, then floors plus one
+//           token for the largest remainders (ties to the earlier frame); m = minPerFrame
+//           (default 1), lowered to floor(total/L) when the total cannot give every frame m;
+//   uniform k_i = round(ρ·N) for every frame (no KVTP);
+//   hard    frames by descending score (ties to the earlier frame) keep all N tokens until the
+//           total round(ρ·L·N) is spent; the next frame keeps the remainder, the rest nothing.
+// This file is the reference; shaders/allocate.wgsl computes the same on the GPU.
+
+import type { Allocation, AllocationParams } from './types.ts';
+
+/** Check allocation inputs; throws a plain message (the CLI shows it as is). */
+export function checkAllocation(scores: ArrayLike<number>, p: AllocationParams): void {
+  const L = scores.length;
+  if (L < 1) throw new RangeError('allocation: no frame scores');
+  for (let i = 0; i < L; i++) {
+    if (!Number.isFinite(scores[i])) throw new RangeError(`allocation: score ${i} is not a number`);
+  }
+  if (!(p.keepRatio > 0 && p.keepRatio <= 1)) {
+    throw new RangeError(`allocation: keepRatio must be in (0, 1], got ${p.keepRatio}`);
+  }
+  if (!(p.temperature > 0)) {
+    throw new RangeError(`allocation: temperature must be > 0, got ${p.temperature}`);
+  }
+  if (!['paper', 'exact', 'uniform', 'hard'].includes(p.mode)) {
+    throw new RangeError(`allocation: unknown mode "${String(p.mode)}"`);
+  }
+  const N = p.tokensPerFrame;
+  if (N === undefined) {
+    if (p.mode !== 'paper') throw new RangeError(`allocation: ${p.mode} mode needs tokensPerFrame`);
+  } else if (!(Number.isInteger(N) && N >= 1)) {
+    throw new RangeError(`allocation: tokensPerFrame must be a positive integer, got ${N}`);
+  }
+  const m = p.minPerFrame;
+  if (m !== undefined && !(Number.isInteger(m) && m >= 0)) {
+    throw new RangeError(`allocation: minPerFrame must be a non-negative integer, got ${m}`);
+  }
+}
+
+/** z = (s − mean s)/T, shifted so that its maximum is 0 (log-shares up to a constant). */
+export function logShares(scores: ArrayLike<number>, temperature: number): Float64Array {
+  const L = scores.length;
+  let mean = 0;
+  for (let i = 0; i < L; i++) mean += scores[i]!;
+  mean /= L;
+  const z = Float64Array.from({ length: L }, (_, i) => (scores[i]! - mean) / temperature);
+  const max = z.reduce((a, b) => Math.max(a, b), -Infinity);
+  return z.map((v) => v - max);
+}
+
+/** softmax((s − mean s)/T), in double precision. */
+export function shares(scores: ArrayLike<number>, temperature: number): Float64Array {
+  const L = scores.length;
+  let mean = 0;
+  for (let i = 0; i < L; i++) mean += scores[i]!;
+  mean /= L;
+  const z = Float64Array.from({ length: L }, (_, i) => (scores[i]! - mean) / temperature);
+  const max = z.reduce((a, b) => Math.max(a, b), -Infinity);
+  let sum = 0;
+  for (let i = 0; i < L; i++) sum += z[i] = Math.exp(z[i]! - max);
+  for (let i = 0; i < L; i++) z[i]! /= sum;
+  return z;
+}
+
+/** The total an `exact` or `hard` allocation spends: round(ρ·L·N). */
+export function totalBudget(frames: number, tokens: number, keepRatio: number): number {
+  return Math.min(frames * tokens, Math.round(keepRatio * frames * tokens));
+}
+
+/** The effective floor of `exact` mode. */
+export function effectiveMin(frames: number, tokens: number, total: number, min = 1): number {
+  return Math.min(min, tokens, Math.floor(total / frames));
+}
+
+/**
+ * Water-filled real budgets: x_i = clamp(exp(y_i + μ), lo, hi) with y_i = z_i − max z (the
+ * log-shares up to a constant) and μ found by bisection so that Σ x_i = total. Working with
+ * the log-level μ keeps frames whose share underflows a float in the race.
+ */
+export function waterFill(y: ArrayLike<number>, lo: number, hi: number, total: number): number[] {
+  const x = (mu: number) =>
+    Array.from({ length: y.length }, (_, i) => Math.min(hi, Math.max(lo, Math.exp(y[i]! + mu))));
+  const f = (mu: number) => x(mu).reduce((a, b) => a + b, 0);
+  let a = -WATER_FLOOR;
+  let b = Math.log(hi) - Math.min(...Array.from(y)) + 1;
+  for (let it = 0; it < 100; it++) {
+    const mid = (a + b) / 2;
+    if (f(mid) < total) a = mid;
+    else b = mid;
+  }
+  return x(b);
+}
+
+/** exp(−WATER_FLOOR) is zero for both f32 and the budgets: the lower end of μ's search. */
+export const WATER_FLOOR = 104;
+
+/** Integer budgets from real ones summing to `total`: floors, then +1 for the largest remainders. */
+export function roundToTotal(x: ArrayLike<number>, cap: number, total: number): number[] {
+  const k = Array.from({ length: x.length }, (_, i) => Math.min(cap, Math.floor(x[i]!)));
+  let deficit = total - k.reduce((a, b) => a + b, 0);
+  const order = Array.from({ length: x.length }, (_, i) => i)
+    .filter((i) => k[i]! < cap)
+    .sort((i, j) => x[j]! - k[j]! - (x[i]! - k[i]!) || i - j);
+  for (const i of order) {
+    if (deficit <= 0) break;
+    k[i]!++;
+    deficit--;
+  }
+  return k;
+}
+
+/** CPU reference of every allocation mode. */
+export function allocateCpu(scores: ArrayLike<number>, params: AllocationParams): Allocation {
+  checkAllocation(scores, params);
+  const L = scores.length;
+  const { keepRatio: rho, temperature: T, mode } = params;
+  const N = params.tokensPerFrame;
+  if (mode === 'uniform') {
+    return { rates: Array(L).fill(rho), keep: Array(L).fill(Math.round(rho * N!)) };
+  }
+  if (mode === 'hard') {
+    const total = totalBudget(L, N!, rho);
+    const order = Array.from({ length: L }, (_, i) => i).sort(
+      (i, j) => scores[j]! - scores[i]! || i - j,
+    );
+    const keep = Array<number>(L).fill(0);
+    let left = total;
+    for (const i of order) {
+      keep[i] = Math.min(N!, left);
+      left -= keep[i]!;
+    }
+    return { rates: keep.map((k) => k / N!), keep };
+  }
+  const p = shares(scores, T);
+  const rates = Array.from(p, (v) => L * rho * v);
+  if (mode === 'paper') {
+    if (N === undefined) return { rates };
+    return { rates, keep: rates.map((r) => Math.floor(N * Math.min(r, 1))) };
+  }
+  const total = totalBudget(L, N!, rho);
+  const m = effectiveMin(L, N!, total, params.minPerFrame ?? 1);
+  const x = waterFill(logShares(scores, T), m, N!, total);
+  return { rates, keep: roundToTotal(x, N!, total) };
+}

@@ -1,0 +1,18 @@
+// The CPU backend: the reference semantics behind the KvtpBackend interface.
+
+import { allocateCpu } from './allocate.ts';
+import { gatherCpu, importanceCpu, reduceFramesCpu } from './reduce-cpu.ts';
+import { scoresCpu } from './scores.ts';
+import type { KvtpBackend } from './types.ts';
+
+export function cpuBackend(): KvtpBackend {
+  return {
+    name: 'cpu',
+    scores: async (input) => scoresCpu(input),
+    allocate: async (scores, params) => allocateCpu(scores, params),
+    importance: async (tokens) => importanceCpu(tokens),
+    reduce: async (tokens, params, separators) =>
+      gatherCpu(reduceFramesCpu(tokens, params), tokens.dim, tokens.grid[1], separators),
+    dispose() {},
+  };
+}

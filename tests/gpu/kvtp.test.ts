@@ -1,0 +1,336 @@
+// The KVTP kernels (WGSL on Dawn/SwiftShader) against their CPU references on many shapes:
+// N = 1, 2, 3, odd grids, 8×8, 13×13, 14×14, 27×27; D from 1 to 1152; budgets from 0 to N;
+// ragged budgets over many frames. Tolerances: scores and rates 1e-4 relative; features 2e-3
+// relative to the row's largest magnitude (at least 1). A frame whose kept set differs is
+// accepted only where the reference itself met a near tie (a decision margin below 1e-4),
+// and such frames must stay rare.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nodeGpu } from '../../cli/node-gpu.ts';
+import { acquireGpu, type GpuContext } from '../../src/gpu/index.ts';
+import {
+  allocateCpu,
+  logShares,
+  totalBudget,
+  effectiveMin,
+  waterFill,
+} from '../../src/kvtp/allocate.ts';
+import { GpuKvtp } from '../../src/kvtp/gpu.ts';
+import {
+  gatherCpu,
+  importanceCpu,
+  reduceFramesCpu,
+  type ReduceDiagnostics,
+} from '../../src/kvtp/reduce-cpu.ts';
+import { scoresCpu } from '../../src/kvtp/scores.ts';
+import type {
+  AllocationMode,
+  FrameTokens,
+  ReductionMethod,
+  SeparatorMode,
+} from '../../src/kvtp/types.ts';
+
+let ctx: GpuContext;
+let gpu: GpuKvtp;
+beforeAll(async () => {
+  ctx = await acquireGpu(await nodeGpu());
+  gpu = new GpuKvtp(ctx);
+});
+afterAll(() => ctx?.device.destroy());
+afterEach(() => expect(ctx.takeErrors(), 'uncaptured WebGPU errors').toEqual([]));
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+function gaussian(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from(
+    { length: n },
+    () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()),
+  );
+}
+
+const MARGIN = 1e-4;
+let tolerated = 0;
+let compared = 0;
+
+function expectRowsClose(
+  got: Float32Array,
+  want: Float32Array,
+  dim: number,
+  rows: number[],
+  what: string,
+) {
+  for (const r of rows) {
+    let scale = 1;
+    for (let c = 0; c < dim; c++) scale = Math.max(scale, Math.abs(want[r * dim + c]!));
+    for (let c = 0; c < dim; c++) {
+      const d = Math.abs(got[r * dim + c]! - want[r * dim + c]!);
+      if (d > 2e-3 * scale)
+        throw new Error(
+          `${what}: row ${r} channel ${c}: ${got[r * dim + c]} vs ${want[r * dim + c]}`,
+        );
+    }
+  }
+}
+
+async function compareReduce(
+  t: FrameTokens,
+  method: ReductionMethod,
+  keep: number[],
+  separators: { mode: SeparatorMode; embedding: Float32Array | null } = {
+    mode: 'none',
+    embedding: null,
+  },
+  seed = 0,
+) {
+  const diag: ReduceDiagnostics = { margins: [] };
+  const frames = reduceFramesCpu(t, { method, keep, seed }, diag);
+  const want = gatherCpu(frames, t.dim, t.grid[1], separators);
+  const got = await gpu.reduce(t, { method, keep, seed }, separators);
+  const what = `${method} L${t.frames} N${t.tokens} D${t.dim} keep ${keep.slice(0, 6).join(',')}`;
+  expect(got.offsets.length, what).toBe(t.frames + 1);
+  for (let f = 0; f < t.frames; f++) {
+    compared++;
+    const w = [want.offsets[f]!, want.offsets[f + 1]!];
+    const g = [got.offsets[f]!, got.offsets[f + 1]!];
+    const same =
+      w[1]! - w[0]! === g[1]! - g[0]! &&
+      Array.from(want.indices.subarray(w[0], w[1])).join() ===
+        Array.from(got.indices.subarray(g[0], g[1])).join() &&
+      want.groups.slice(w[0], w[1]).join('|') === got.groups.slice(g[0], g[1]).join('|');
+    if (!same) {
+      expect(diag.margins[f]!, `${what}: frame ${f} differs without a near tie`).toBeLessThan(
+        MARGIN,
+      );
+      tolerated++;
+      continue;
+    }
+    const rows = Array.from({ length: w[1]! - w[0]! }, (_, i) => i);
+    const d = t.dim;
+    expectRowsClose(
+      got.features.subarray(g[0]! * d, g[1]! * d),
+      want.features.subarray(w[0]! * d, w[1]! * d),
+      d,
+      rows,
+      `${what}: frame ${f}`,
+    );
+  }
+  expect(got.keep, what).toEqual(
+    want.keep.map((k, f) => (diag.margins[f]! < MARGIN ? got.keep[f] : k)),
+  );
+}
+
+function frameTokens(
+  L: number,
+  grid: [number, number],
+  D: number,
+  seed: number,
+  keyDim = 0,
+): FrameTokens {
+  const N = grid[0] * grid[1];
+  return {
+    frames: L,
+    tokens: N,
+    grid,
+    dim: D,
+    features: gaussian(L * N * D, seed),
+    keyDim: keyDim || D,
+    keys: keyDim ? gaussian(L * N * keyDim, seed + 1) : null,
+    importance: null,
+  };
+}
+
+function budgets(L: number, N: number, seed: number): number[] {
+  const r = rng(seed);
+  return Array.from({ length: L }, (_, f) =>
+    f === 0 ? 1 : f === 1 ? N : Math.floor(r() * (N + 1)),
+  );
+}
+
+describe('reduction, GPU against CPU', () => {
+  const shapes: [string, number, [number, number], number, number?][] = [
+    ['N = 1', 3, [1, 1], 4],
+    ['N = 2, D = 1', 3, [1, 2], 1],
+    ['N = 3', 4, [3, 1], 5],
+    ['odd grid 3×5, D = 7', 5, [3, 5], 7],
+    ['8×8, D = 64, 12 ragged frames', 12, [8, 8], 64],
+    ['8×8, D = 1152', 2, [8, 8], 1152],
+    ['13×13, D = 33', 3, [13, 13], 33],
+    ['14×14, D = 96, keys of width 40', 3, [14, 14], 96, 40],
+    ['27×27, D = 16', 2, [27, 27], 16],
+  ];
+  for (const [name, L, grid, D, Dk] of shapes) {
+    for (const method of ['none', 'random', 'tome', 'prumerge'] as const) {
+      it(`${method}: ${name}`, async () => {
+        const t = frameTokens(L, grid, D, L * 31 + D, Dk);
+        await compareReduce(t, method, budgets(L, t.tokens, D), undefined, 5);
+      });
+    }
+  }
+
+  it('every budget from 0 to N on one 3×3 grid, each method', async () => {
+    const t = frameTokens(10, [3, 3], 6, 77);
+    const keep = Array.from({ length: 10 }, (_, i) => i);
+    for (const method of ['random', 'tome', 'prumerge'] as const)
+      await compareReduce(t, method, keep);
+  });
+
+  it('supplied importance is used as is (PruMerge)', async () => {
+    const t = {
+      ...frameTokens(2, [4, 4], 8, 12),
+      importance: Float32Array.from({ length: 32 }, (_, i) => (i * 7) % 32),
+    };
+    await compareReduce(t, 'prumerge', [3, 5]);
+  });
+
+  it('separators after frames and after grid rows', async () => {
+    const t = frameTokens(3, [5, 4], 12, 9);
+    const sep = gaussian(12, 3);
+    for (const method of ['random', 'tome', 'prumerge'] as const) {
+      for (const mode of ['frame', 'row'] as const) {
+        await compareReduce(t, method, [20, 3, 0], { mode, embedding: sep });
+      }
+    }
+  });
+
+  it('random: same seed same result on the GPU, and matches the CPU exactly', async () => {
+    const t = frameTokens(4, [7, 7], 3, 4);
+    const a = await gpu.reduce(t, { method: 'random', keep: [5, 9, 1, 49], seed: 3 });
+    const b = await gpu.reduce(t, { method: 'random', keep: [5, 9, 1, 49], seed: 3 });
+    expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+    const cpu = gatherCpu(
+      reduceFramesCpu(t, { method: 'random', keep: [5, 9, 1, 49], seed: 3 }),
+      3,
+      7,
+    );
+    expect(Array.from(a.indices)).toEqual(Array.from(cpu.indices));
+  });
+
+  it('near ties were rare', () => {
+    expect(compared).toBeGreaterThan(50);
+    expect(tolerated / compared).toBeLessThan(0.15);
+  });
+});
+
+describe('importance and scores, GPU against CPU', () => {
+  for (const [L, N, D] of [
+    [1, 1, 1],
+    [3, 64, 576],
+    [2, 729, 17],
+    [5, 196, 1152],
+  ] as const) {
+    it(`importance L${L} N${N} D${D}`, async () => {
+      const t = frameTokens(L, [1, N], D, N + D);
+      const want = importanceCpu(t);
+      const got = await gpu.importance(t);
+      got.forEach((v, i) =>
+        expect(Math.abs(v - want[i]!)).toBeLessThan(1e-4 * Math.max(want[i]!, 1e-3) + 1e-7),
+      );
+    });
+  }
+  for (const [L, W, E, H] of [
+    [1, 1, 1, 0],
+    [17, 3, 768, 0],
+    [8, 2, 64, 33],
+    [4, 1, 5, 1],
+  ] as const) {
+    it(`scores L${L} W${W} E${E} ${H ? `MLP hidden ${H}` : 'SigLIP'}`, async () => {
+      const input = {
+        image: gaussian(L * E, 1),
+        text: gaussian(W * E, 2),
+        frames: L,
+        windows: W,
+        dim: E,
+        head: H
+          ? ({
+              kind: 'mlp',
+              weights: {
+                inputDim: E,
+                hidden: H,
+                activation: H % 2 ? 'gelu' : 'relu',
+                w1: gaussian(H * 3 * E, 3),
+                b1: gaussian(H, 4),
+                w2: gaussian(H, 5),
+                b2: 0.25,
+              },
+            } as const)
+          : ({ kind: 'siglip', scale: 117.3, bias: -12.9 } as const),
+      };
+      const want = scoresCpu(input);
+      const got = await gpu.scores(input);
+      got.forEach((v, i) =>
+        expect(Math.abs(v - want[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want[i]!))),
+      );
+    });
+  }
+});
+
+describe('allocation, GPU against CPU', () => {
+  const cases: [string, number[]][] = [
+    ['one frame', [0.3]],
+    ['equal scores', Array(7).fill(1)],
+    ['spread scores, 32 frames', Array.from(gaussian(32, 9), (x) => 4 * x)],
+    ['256 frames', Array.from(gaussian(256, 10), (x) => 3 * x)],
+    ['one dominant frame', [0, 0, 30, 0, 1]],
+  ];
+  for (const [name, scores] of cases) {
+    for (const mode of ['paper', 'exact', 'uniform', 'hard'] as AllocationMode[]) {
+      for (const [rho, T, N] of [
+        [0.2, 2, 64],
+        [0.1, 0.5, 196],
+        [0.5, 0.05, 9],
+        [1, 2, 1],
+      ] as const) {
+        it(`${mode}, ${name}, ρ ${rho}, T ${T}, N ${N}`, async () => {
+          const params = {
+            keepRatio: rho,
+            temperature: T,
+            mode,
+            tokensPerFrame: N,
+            minPerFrame: 1,
+          };
+          const want = allocateCpu(scores, params);
+          const got = await gpu.allocate(scores, params);
+          got.rates.forEach((r, i) =>
+            expect(Math.abs(r - want.rates[i]!)).toBeLessThan(
+              1e-4 * Math.max(1e-3, want.rates[i]!),
+            ),
+          );
+          const L = scores.length;
+          const sum = got.keep!.reduce((a, b) => a + b, 0);
+          if (mode === 'exact' || mode === 'hard') expect(sum).toBe(totalBudget(L, N, rho));
+          // budgets equal except where the reference's real budget sits at a rounding near-tie
+          const x =
+            mode === 'exact'
+              ? waterFill(
+                  logShares(scores, T),
+                  effectiveMin(L, N, totalBudget(L, N, rho)),
+                  N,
+                  totalBudget(L, N, rho),
+                )
+              : want.rates.map((r) => N * Math.min(r, 1));
+          got.keep!.forEach((k, i) => {
+            if (k === want.keep![i]) return;
+            const frac = x[i]! - Math.floor(x[i]!);
+            const nearInteger = Math.min(frac, 1 - frac) < 1e-3;
+            const nearOther = x.some(
+              (o, j) => j !== i && Math.abs(o - Math.floor(o) - frac) < 1e-3,
+            );
+            expect(nearInteger || nearOther, `frame ${i}: ${k} vs ${want.keep![i]}`).toBe(true);
+            expect(Math.abs(k - want.keep![i]!)).toBe(1);
+          });
+        });
+      }
+    }
+  }
+
+  it('paper mode without tokensPerFrame gives rates only', async () => {
+    const a = await gpu.allocate([1, 2, 3], { keepRatio: 0.5, temperature: 2, mode: 'paper' });
+    expect(a.keep).toBeUndefined();
+    expect(a.rates.reduce((x, y) => x + y, 0)).toBeCloseTo(1.5, 5);
+  });
+});

@@ -1,0 +1,317 @@
+// The KVTP reference semantics on small cases worked out by hand, and their properties.
+import { describe, expect, it } from 'vitest';
+import { allocateCpu, shares } from '../../src/kvtp/allocate.ts';
+import {
+  gatherCpu,
+  importanceCpu,
+  randomKey,
+  reduceFramesCpu,
+  tomeFrame,
+} from '../../src/kvtp/reduce-cpu.ts';
+import { erf, scoresCpu } from '../../src/kvtp/scores.ts';
+import type { FrameTokens } from '../../src/kvtp/types.ts';
+
+function tokens(
+  frames: number,
+  grid: [number, number],
+  dim: number,
+  features: number[] | Float32Array,
+): FrameTokens {
+  return {
+    frames,
+    tokens: grid[0] * grid[1],
+    grid,
+    dim,
+    features: Float32Array.from(features),
+    keyDim: dim,
+    keys: null,
+    importance: null,
+  };
+}
+
+function randoms(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+const sum = (a: readonly number[]) => a.reduce((x, y) => x + y, 0);
+
+describe('scores', () => {
+  it('SigLIP head: scale · cos + bias, max over windows', () => {
+    const s = scoresCpu({
+      image: Float32Array.from([1, 0, 0, 2]),
+      text: Float32Array.from([3, 0, 1, 1]),
+      frames: 2,
+      windows: 2,
+      dim: 2,
+      head: { kind: 'siglip', scale: 10, bias: -1 },
+    });
+    // frame 0 = (1,0): cos 1 with window 0 → 9; frame 1 = (0,1): cos √½ with window 1 → 6.07
+    expect(s[0]).toBeCloseTo(9, 5);
+    expect(s[1]).toBeCloseTo(10 * Math.SQRT1_2 - 1, 5);
+  });
+  it('MLP head on [u, v, u⊙v]', () => {
+    const s = scoresCpu({
+      image: Float32Array.from([2, 0]),
+      text: Float32Array.from([0, 5]),
+      frames: 1,
+      windows: 1,
+      dim: 2,
+      head: {
+        kind: 'mlp',
+        weights: {
+          inputDim: 2,
+          hidden: 1,
+          activation: 'relu',
+          w1: Float32Array.from([1, 0, 0, 2, 0, 0]),
+          b1: Float32Array.from([0.5]),
+          w2: Float32Array.from([3]),
+          b2: -1,
+        },
+      },
+    });
+    expect(s[0]).toBeCloseTo(3 * (1 + 2 + 0.5) - 1, 5); // u=(1,0), v=(0,1)
+  });
+  it('erf matches known values within 2e-7', () => {
+    expect(Math.abs(erf(0.5) - 0.5204998778)).toBeLessThan(2e-7);
+    expect(Math.abs(erf(-1.5) + 0.9661051465)).toBeLessThan(2e-7);
+  });
+});
+
+describe('allocation', () => {
+  const scores = [4, 0, -1, 2, 9, 0.5, 3, -4];
+  it('paper: floor(N·min(r, 1)) with shares L·ρ·softmax((s−mean)/T)', () => {
+    const a = allocateCpu(scores, {
+      keepRatio: 0.3,
+      temperature: 2,
+      mode: 'paper',
+      tokensPerFrame: 64,
+    });
+    const p = shares(scores, 2);
+    expect(sum(a.rates)).toBeCloseTo(8 * 0.3, 10);
+    a.rates.forEach((r, i) => expect(r).toBeCloseTo(8 * 0.3 * p[i]!, 12));
+    expect(a.keep).toEqual(a.rates.map((r) => Math.floor(64 * Math.min(1, r))));
+    expect(a.rates[4]).toBeGreaterThan(1); // the 9 overflows: the paper loses it
+    expect(sum(a.keep!)).toBeLessThan(Math.round(0.3 * 8 * 64));
+  });
+  it('paper without tokensPerFrame gives rates only', () => {
+    const a = allocateCpu([1, 2], { keepRatio: 0.5, temperature: 1, mode: 'paper' });
+    expect(a.keep).toBeUndefined();
+    expect(a.rates[0]! + a.rates[1]!).toBeCloseTo(1, 12);
+  });
+  it('exact: total is round(ρLN), overflow water-filled, every frame ≥ min, ≤ N', () => {
+    for (const rho of [0.05, 0.1, 0.2, 0.3, 0.5, 0.9, 1]) {
+      for (const T of [0.1, 0.5, 2, 10]) {
+        const a = allocateCpu(scores, {
+          keepRatio: rho,
+          temperature: T,
+          mode: 'exact',
+          tokensPerFrame: 64,
+        });
+        expect(sum(a.keep!)).toBe(Math.round(rho * 8 * 64));
+        a.keep!.forEach((k) => expect(k >= 1 && k <= 64).toBe(true));
+      }
+    }
+  });
+  it('exact: many rates above 1 fill their frames and hand the rest on', () => {
+    // T small: two frames dominate; ρ = 0.5 of 4 frames × 10 tokens = 20 → 10 + 8 + 1 + 1
+    const a = allocateCpu([5, 4, 0, 0], {
+      keepRatio: 0.5,
+      temperature: 0.05,
+      mode: 'exact',
+      tokensPerFrame: 10,
+    });
+    expect(a.keep).toEqual([10, 8, 1, 1]);
+    const b = allocateCpu([5, 4, 0, 0], {
+      keepRatio: 0.5,
+      temperature: 0.05,
+      mode: 'exact',
+      tokensPerFrame: 10,
+      minPerFrame: 0,
+    });
+    expect(b.keep).toEqual([10, 10, 0, 0]);
+  });
+  it('exact: equal scores split evenly, remainders to the earlier frames', () => {
+    const a = allocateCpu([1, 1, 1], {
+      keepRatio: 0.5,
+      temperature: 2,
+      mode: 'exact',
+      tokensPerFrame: 5,
+    });
+    expect(a.keep).toEqual([3, 3, 2]); // round(7.5) = 8
+  });
+  it('exact: a total too small for the floor lowers it', () => {
+    const a = allocateCpu([0, 1, 2, 3], {
+      keepRatio: 0.05,
+      temperature: 2,
+      mode: 'exact',
+      tokensPerFrame: 10,
+      minPerFrame: 3,
+    });
+    expect(sum(a.keep!)).toBe(2);
+  });
+  it('uniform: round(ρN) everywhere', () => {
+    const a = allocateCpu(scores, {
+      keepRatio: 0.2,
+      temperature: 2,
+      mode: 'uniform',
+      tokensPerFrame: 196,
+    });
+    expect(a.keep).toEqual(Array(8).fill(39));
+  });
+  it('hard: top frames whole, one remainder, the rest nothing', () => {
+    const a = allocateCpu([1, 5, 3, 5, 0], {
+      keepRatio: 0.5,
+      temperature: 2,
+      mode: 'hard',
+      tokensPerFrame: 10,
+    });
+    expect(a.keep).toEqual([0, 10, 5, 10, 0]); // 25 tokens; tie 5,5 → frame 1 first
+  });
+  it('rejects bad input with plain messages', () => {
+    expect(() =>
+      allocateCpu([], { keepRatio: 0.2, temperature: 2, mode: 'exact', tokensPerFrame: 4 }),
+    ).toThrow(/no frame/);
+    expect(() =>
+      allocateCpu([1], { keepRatio: 0, temperature: 2, mode: 'exact', tokensPerFrame: 4 }),
+    ).toThrow(/keepRatio/);
+    expect(() => allocateCpu([1], { keepRatio: 0.5, temperature: 2, mode: 'exact' })).toThrow(
+      /tokensPerFrame/,
+    );
+  });
+});
+
+describe('reduction', () => {
+  it('random: k tokens in grid order, same seed same result, other seed other result', () => {
+    const t = tokens(2, [4, 4], 3, randoms(2 * 16 * 3, 1));
+    const a = reduceFramesCpu(t, { method: 'random', keep: [5, 5], seed: 7 });
+    const b = reduceFramesCpu(t, { method: 'random', keep: [5, 5], seed: 7 });
+    const c = reduceFramesCpu(t, { method: 'random', keep: [5, 5], seed: 8 });
+    expect(a).toEqual(b);
+    expect(a[0]!.indices).not.toEqual(c[0]!.indices);
+    expect(a[0]!.indices).not.toEqual(a[1]!.indices);
+    for (const f of a) expect(f.indices).toEqual([...f.indices].sort((x, y) => x - y));
+    const key = (j: number) => randomKey(7, 0, j);
+    const expected = Array.from({ length: 16 }, (_, j) => j)
+      .sort((i, j) => key(i) - key(j))
+      .slice(0, 5);
+    expect(a[0]!.indices).toEqual(expected.sort((x, y) => x - y));
+  });
+
+  it('ToMe by hand: 4 tokens to 2', () => {
+    // keys: t0=(1,0) t1=(1,0.1) t2=(0,1) t3=(0.1,1); A={t0,t2}, B={t1,t3}; t1→t0, t3→t2, both merged.
+    const t = tokens(1, [2, 2], 2, [1, 0, 1, 0.1, 0, 1, 0.1, 1]);
+    const [f] = reduceFramesCpu(t, { method: 'tome', keep: [2] });
+    expect(f!.indices).toEqual([0, 2]);
+    expect(f!.groups).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    const mean = [1, 0.05];
+    const scale = Math.hypot(1, 0.1) / Math.hypot(...mean);
+    expect(f!.features[0]).toBeCloseTo(mean[0]! * scale, 6);
+    expect(f!.features[1]).toBeCloseTo(mean[1]! * scale, 6);
+  });
+
+  it('ToMe by hand: 5 tokens to 1 takes three rounds', () => {
+    const t = tokens(1, [1, 5], 1, [1, 2, 3, 4, 5]);
+    const [f] = reduceFramesCpu(t, { method: 'tome', keep: [1] });
+    expect(f!.indices).toEqual([0]);
+    expect(f!.groups).toEqual([[0, 1, 2, 3, 4]]);
+    expect(f!.features[0]).toBeCloseTo(5, 12); // mean 3, rescaled to the largest norm 5
+  });
+
+  it('ToMe: groups are disjoint and cover every token, budgets met exactly', () => {
+    const t = tokens(3, [5, 7], 6, randoms(3 * 35 * 6, 3));
+    for (const keep of [
+      [1, 2, 3],
+      [35, 17, 18],
+      [34, 9, 4],
+    ]) {
+      const frames = reduceFramesCpu(t, { method: 'tome', keep });
+      frames.forEach((f, i) => {
+        expect(f.indices.length).toBe(keep[i]);
+        const all = f.groups.flat().sort((a, b) => a - b);
+        expect(all).toEqual(Array.from({ length: 35 }, (_, j) => j));
+        f.indices.forEach((rep, r) => expect(f.groups[r]).toContain(rep));
+      });
+    }
+  });
+
+  it('PruMerge by hand: top-k by importance plus weighted neighbours', () => {
+    const t: FrameTokens = {
+      ...tokens(1, [1, 3], 1, [1, 2, 4]),
+      keys: Float32Array.from([1, 1, -1]),
+      keyDim: 1,
+      importance: Float32Array.from([0.2, 0.5, 0.3]),
+    };
+    const [f] = reduceFramesCpu(t, { method: 'prumerge', keep: [1] });
+    // token 1 kept; its 2 neighbours by cosine: token 0 (cos 1) then token 2 (cos −1)
+    expect(f!.indices).toEqual([1]);
+    expect(f!.groups).toEqual([[0, 1, 2]]);
+    expect(f!.features[0]).toBeCloseTo(2 + 0.2 * 1 + 0.3 * 4, 6);
+  });
+
+  it('importance without CLS: softmax of ⟨mean key, k_j⟩/√D', () => {
+    const t = tokens(1, [1, 2], 2, [1, 0, 3, 0]);
+    const imp = importanceCpu(t); // mean (2,0): logits 2/√2, 6/√2
+    const e0 = Math.exp(2 / Math.SQRT2);
+    const e1 = Math.exp(6 / Math.SQRT2);
+    expect(imp[0]).toBeCloseTo(e0 / (e0 + e1), 6);
+    expect(imp[1]).toBeCloseTo(e1 / (e0 + e1), 6);
+  });
+
+  it('k = 0 keeps nothing; none keeps all', () => {
+    const t = tokens(2, [2, 2], 2, randoms(16, 4));
+    for (const method of ['random', 'tome', 'prumerge'] as const) {
+      const frames = reduceFramesCpu(t, { method, keep: [0, 4] });
+      expect(frames[0]!.indices).toEqual([]);
+      expect(frames[1]!.indices).toEqual([0, 1, 2, 3]);
+    }
+    expect(reduceFramesCpu(t, { method: 'none', keep: [] })[0]!.indices).toEqual([0, 1, 2, 3]);
+  });
+
+  it('rejects budgets out of range', () => {
+    const t = tokens(1, [2, 2], 2, randoms(8, 4));
+    expect(() => reduceFramesCpu(t, { method: 'tome', keep: [5] })).toThrow(/budget of frame 0/);
+    expect(() => reduceFramesCpu(t, { method: 'tome', keep: [1, 1] })).toThrow(/2 budgets for 1/);
+  });
+
+  it('tomeFrame records a decision margin', () => {
+    const t = tokens(1, [2, 2], 2, [1, 0, 1, 0.1, 0, 1, 0.1, 1]);
+    const diag = { margin: Infinity };
+    tomeFrame(
+      { frame: 0, n: 4, dim: 2, keyDim: 2, features: t.features, keys: t.features },
+      3,
+      diag,
+    );
+    expect(diag.margin).toBe(0); // t1→t0 and t3→t2 are equally similar: a tie, broken by index
+  });
+});
+
+describe('gather', () => {
+  const t = tokens(2, [2, 3], 1, [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]);
+  const frames = reduceFramesCpu(t, { method: 'random', keep: [2, 3], seed: 1 });
+  it('time order, grid order, offsets, provenance', () => {
+    const g = gatherCpu(frames, 1, 3);
+    expect(g.offsets).toEqual([0, 2, 5]);
+    expect(Array.from(g.frameOf)).toEqual([0, 0, 1, 1, 1]);
+    expect(Array.from(g.features)).toEqual([
+      ...frames[0]!.indices,
+      ...frames[1]!.indices.map((j) => 10 + j),
+    ]);
+  });
+  it('a separator after each frame, or after each grid row that kept a token', () => {
+    const sep = Float32Array.from([-1]);
+    const g = gatherCpu(frames, 1, 3, { mode: 'frame', embedding: sep });
+    expect(g.offsets).toEqual([0, 3, 7]);
+    expect(Array.from(g.indices)).toEqual([...frames[0]!.indices, -1, ...frames[1]!.indices, -1]);
+    const r = gatherCpu(frames, 1, 3, { mode: 'row', embedding: sep });
+    const rowsOf = (idx: number[]) => new Set(idx.map((j) => Math.floor(j / 3))).size;
+    expect(r.offsets[2]).toBe(5 + rowsOf(frames[0]!.indices) + rowsOf(frames[1]!.indices));
+    expect(r.groups.filter((gr) => gr.length === 0).length).toBe(r.offsets[2]! - 5);
+  });
+});
