@@ -11,8 +11,11 @@ export async function resolve(specifier, context, next) {
 }
 
 export async function load(url, context, next) {
-  if (url.endsWith('?raw')) {
-    const text = await readFile(new URL(url.slice(0, -'?raw'.length)), 'utf8');
+  // tsx may add its own query (a namespace) or drop ours: WGSL is always text.
+  const file = new URL(url);
+  if (file.search.includes('raw') || file.pathname.endsWith('.wgsl')) {
+    file.search = '';
+    const text = await readFile(file, 'utf8');
     return {
       format: 'module',
       source: `export default ${JSON.stringify(text)};`,

@@ -1,5 +1,6 @@
 // `kvtp` subcommands. Each lives in cli/commands/ and returns an exit code.
 
+import { allocateCommand, pruneCommand } from './commands/kernels.ts';
 import { probeCommand } from './commands/probe.ts';
 
 export type Command = (argv: string[]) => Promise<number>;
@@ -8,6 +9,15 @@ const commands: Record<string, { run: Command; summary: string }> = {
   probe: {
     run: probeCommand,
     summary: 'probe VIDEO [--frames N] [--json]   container facts and L sampled frame times',
+  },
+  allocate: {
+    run: allocateCommand,
+    summary: 'allocate --input F.json [--backend cpu|gpu]   per-frame budgets from frame scores',
+  },
+  prune: {
+    run: pruneCommand,
+    summary:
+      "prune --input F.json [--backend cpu|gpu]   reduce one frame's tokens (none, random, tome, prumerge)",
   },
 };
 
