@@ -5,7 +5,7 @@
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> keep: array<u32>;
 @group(0) @binding(2) var<storage, read> importance: array<f32>;
-@group(0) @binding(3) var<storage, read> keys: array<f32>;
+@group(0) @binding(3) var<storage, read> keys: array<VK>;
 @group(0) @binding(4) var<storage, read> knorm: array<f32>;
 @group(0) @binding(5) var<storage, read_write> assign: array<vec2<i32>>;
 @group(0) @binding(6) var<storage, read_write> sim: array<f32>;
@@ -33,13 +33,13 @@ fn selectTop(@builtin(global_invocation_id) g: vec3u) {
 // (x: other token v, y: kept token t, z: frame)
 @compute @workgroup_size(WG)
 fn similarity(@builtin(global_invocation_id) g: vec3u) {
-  let v = g.x; let t = g.y; let f = g.z; let N = params.tokens; let Dk = params.keyDim;
+  let v = g.x; let t = g.y; let f = g.z; let N = params.tokens; let Dk = params.keyDim / VKW;
   if (v >= N || assign[f * N + t].x < 0) { return; }
   let rt = f * N + t; let rv = f * N + v;
   var s = -4.0; // the token itself is never its own neighbour
   if (v != t) {
     var d = 0.0;
-    for (var c = 0u; c < Dk; c++) { d += keys[rt * Dk + c] * keys[rv * Dk + c]; }
+    for (var c = 0u; c < Dk; c++) { d += dotK(keys[rt * Dk + c], keys[rv * Dk + c]); }
     s = cosineOf(d, knorm[rt], knorm[rv]);
   }
   sim[rt * N + v] = s;

@@ -12,7 +12,7 @@
 @group(0) @binding(2) var<storage, read> stateIn: array<u32>;
 @group(0) @binding(3) var<storage, read_write> stateOut: array<u32>;
 @group(0) @binding(4) var<storage, read_write> assign: array<vec2<i32>>;
-@group(0) @binding(5) var<storage, read_write> ksum: array<f32>;
+@group(0) @binding(5) var<storage, read_write> ksum: array<VK>;
 @group(0) @binding(6) var<storage, read_write> knorm: array<f32>;
 // per B position: (similarity, partner A position as f32, merged 0/1 as f32)
 @group(0) @binding(7) var<storage, read_write> matches: array<vec4<f32>>;
@@ -45,8 +45,9 @@ fn keyNorms(@builtin(global_invocation_id) g: vec3u) {
   let p = g.x; let f = g.y;
   if (p >= countOf(f) || toRemove(f) == 0u) { return; }
   let row = f * params.tokens + curAt(f, p);
+  let Dk = params.keyDim / VKW;
   var s = 0.0;
-  for (var c = 0u; c < params.keyDim; c++) { let x = ksum[row * params.keyDim + c]; s += x * x; }
+  for (var c = 0u; c < Dk; c++) { let x = ksum[row * Dk + c]; s += dotK(x, x); }
   knorm[row] = sqrt(s);
 }
 
@@ -56,14 +57,14 @@ fn matchPairs(@builtin(global_invocation_id) g: vec3u) {
   let b = g.x; let f = g.y;
   let c = countOf(f);
   if (b >= c / 2u || toRemove(f) == 0u) { return; }
-  let N = params.tokens; let Dk = params.keyDim;
+  let N = params.tokens; let Dk = params.keyDim / VKW;
   let rb = f * N + curAt(f, 2u * b + 1u);
   var best = -3.0;
   var partner = 0u;
   for (var a = 0u; a < (c + 1u) / 2u; a++) {
     let ra = f * N + curAt(f, 2u * a);
     var d = 0.0;
-    for (var ch = 0u; ch < Dk; ch++) { d += ksum[rb * Dk + ch] * ksum[ra * Dk + ch]; }
+    for (var ch = 0u; ch < Dk; ch++) { d += dotK(ksum[rb * Dk + ch], ksum[ra * Dk + ch]); }
     let s = cosineOf(d, knorm[rb], knorm[ra]);
     if (s > best) { best = s; partner = a; }
   }
@@ -93,7 +94,7 @@ fn mergeKeys(@builtin(global_invocation_id) g: vec3u) {
   let a = g.x; let f = g.y;
   let c = countOf(f);
   if (a >= (c + 1u) / 2u || toRemove(f) == 0u) { return; }
-  let N = params.tokens; let Dk = params.keyDim; let base = f * params.half;
+  let N = params.tokens; let Dk = params.keyDim / VKW; let base = f * params.half;
   let ra = f * N + curAt(f, 2u * a);
   for (var b = 0u; b < c / 2u; b++) {
     let m = matches[base + b];

@@ -94,6 +94,15 @@ export interface ReducedOnGpu {
   release(keepFeatures?: boolean): void;
 }
 
+/** WGSL aliases for the key (VK) and feature (VF) vector types, of width 4 or 1. */
+function vectorPrelude(keyWidth: number, featureWidth: number): string {
+  const alias = (name: string, short: string, w: number) =>
+    w === 4
+      ? `alias ${name} = vec4<f32>;\nconst ${name}W: u32 = 4u;\nfn dot${short}(a: ${name}, b: ${name}) -> f32 { return dot(a, b); }`
+      : `alias ${name} = f32;\nconst ${name}W: u32 = 1u;\nfn dot${short}(a: ${name}, b: ${name}) -> f32 { return a * b; }`;
+  return `${alias('VK', 'K', keyWidth)}\n${alias('VF', 'F', featureWidth)}`;
+}
+
 /** ToMe rounds frame budgets need: each round removes min(count − k, floor(count/2)). */
 export function tomeRounds(tokens: number, keep: readonly number[]): number {
   let most = 0;
@@ -116,13 +125,26 @@ export class GpuKvtp implements KvtpBackend {
 
   constructor(readonly ctx: GpuContext) {}
 
-  private family(name: string, code: string, bindings: BindingKind[], common = true): KernelFamily {
-    let f = this.families.get(name);
+  /**
+   * A kernel family, compiled once per vector variant: VK (keys) and VF (features) are vec4 when
+   * the width is a multiple of 4, so the inner loops load 16 bytes at a time, and f32 otherwise.
+   */
+  private family(
+    name: string,
+    code: string,
+    bindings: BindingKind[],
+    common = true,
+    widths: { keys?: number; features?: number } = {},
+  ): KernelFamily {
+    const kw = (widths.keys ?? 1) % 4 === 0 ? 4 : 1;
+    const fw = (widths.features ?? 1) % 4 === 0 ? 4 : 1;
+    const key = `${name}:${kw}:${fw}`;
+    let f = this.families.get(key);
     if (!f) {
-      const source = common ? `${commonWgsl}\n${code}` : code;
+      const source = common ? `${vectorPrelude(kw, fw)}\n${commonWgsl}\n${code}` : code;
       const constants: Record<string, number> = source.includes('override WG') ? { WG } : {};
-      f = new KernelFamily(this.ctx.device, name, source, bindings, constants);
-      this.families.set(name, f);
+      f = new KernelFamily(this.ctx.device, key, source, bindings, constants);
+      this.families.set(key, f);
     }
     return f;
   }
@@ -262,7 +284,7 @@ export class GpuKvtp implements KvtpBackend {
     width: number,
     out: GPUBuffer,
   ) {
-    const family = this.family('norms', normsWgsl, [U, R, W]);
+    const family = this.family('norms', normsWgsl, [U, R, W], true, { keys: width });
     const params = this.params(t, { width });
     const groups = Math.ceil((t.frames * t.tokens) / WG);
     const x = Math.min(groups, this.ctx.limits.maxComputeWorkgroupsPerDimension);
@@ -316,7 +338,7 @@ export class GpuKvtp implements KvtpBackend {
       const family = this.family('random', randomWgsl, [U, R, W]);
       family.dispatch(enc, 'randomSelect', family.bind([params, keepBuf, assign]), tx, L);
     } else if (method === 1) {
-      const family = this.family('tome', tomeWgsl, [U, R, R, W, W, W, W, W]);
+      const family = this.family('tome', tomeWgsl, [U, R, R, W, W, W, W, W], true, { keys: Dk });
       const state = [
         scratch(device, L * (N + 1) * 4, 'tome state'),
         scratch(device, L * (N + 1) * 4, 'tome state'),
@@ -344,7 +366,9 @@ export class GpuKvtp implements KvtpBackend {
       }
       temps.push(this.encodeNorms(enc, t, features, D, fnorm));
     } else {
-      const family = this.family('prumerge', prumergeWgsl, [U, R, R, R, R, W, W, W, W]);
+      const family = this.family('prumerge', prumergeWgsl, [U, R, R, R, R, W, W, W, W], true, {
+        keys: Dk,
+      });
       const importance = t.importance
         ? keep(this.upload(t.importance, 'importance'))
         : keep(scratch(device, L * N * 4, 'importance'));
@@ -380,14 +404,17 @@ export class GpuKvtp implements KvtpBackend {
       throw new RangeError(`gather: separator embedding has width ${sepData.length}, tokens ${D}`);
     }
     const sep = keep(this.upload(sepMode ? sepData : new Float32Array(4), 'separator'));
-    const gather = this.family('gather', gatherWgsl, [U, R, R, R, R, R, R, R, W]);
-    const x = Math.min(maxRows, this.ctx.limits.maxComputeWorkgroupsPerDimension);
+    const gather = this.family('gather', gatherWgsl, [U, R, R, R, R, R, R, R, W], true, {
+      features: D,
+    });
+    const rowGroups = Math.ceil(maxRows / WG);
+    const x = Math.min(rowGroups, this.ctx.limits.maxComputeWorkgroupsPerDimension);
     gather.dispatch(
       enc,
       'gather',
       gather.bind([params, frameRows, rows, members, spans, features, fnorm, sep, out]),
       x,
-      Math.ceil(maxRows / x),
+      Math.ceil(rowGroups / x),
     );
     const owned = [assign, members, spans, frameRows, rows];
     return {

@@ -4,6 +4,21 @@
 import type { ArgsOf, CommandName, PipelineEvent, ResultOf } from './protocol.ts';
 import { capabilities } from './capabilities.ts';
 import { openVideo } from './open-video.ts';
+import { acquireGpu } from '../gpu/device.ts';
+import { gpu } from './state.ts';
+
+const benchKernels: Handler<'benchKernels'> = async (args, { signal, emit }) => {
+  // loaded on demand: the bench code stays out of the app's first load
+  const { benchShape } = await import('../kvtp/bench.ts');
+  const ctx = await gpu(() => acquireGpu(navigator.gpu));
+  const rows = [];
+  for (const [i, shape] of args.shapes.entries()) {
+    signal.throwIfAborted();
+    emit({ type: 'progress', stage: `bench ${shape.name}`, done: i, total: args.shapes.length });
+    rows.push(...(await benchShape(ctx, shape, args.methods, args)));
+  }
+  return { rows };
+};
 
 export interface HandlerContext {
   readonly signal: AbortSignal;
@@ -18,6 +33,7 @@ export type Handler<K extends CommandName> = (
 export const handlers: { [K in CommandName]: Handler<K> } = {
   capabilities,
   open: openVideo,
+  benchKernels,
 };
 
 /** Commands that replace earlier work of the same kind: a new one cancels the running one. */

@@ -4,6 +4,8 @@
 // page draws.
 
 import type { ErrorInfo } from './errors.ts';
+import type { BenchRow, BenchShape } from '../kvtp/bench.ts';
+import type { ReductionMethod } from '../kvtp/types.ts';
 import type { FrameStamp, VideoInfo } from '../video/types.ts';
 
 /** Every command the worker understands: its arguments and its result. */
@@ -12,6 +14,16 @@ export interface Commands {
   capabilities: { args: Record<string, never>; result: Capabilities };
   /** Open a video and sample `frames` frames from it; replaces (and cancels) any open video. */
   open: { args: OpenArgs; result: OpenResult };
+  /** Time the KVTP kernels on generated tokens (for `npm run bench:kernels`). */
+  benchKernels: { args: BenchKernelsArgs; result: { rows: BenchRow[] } };
+}
+
+export interface BenchKernelsArgs {
+  readonly shapes: readonly BenchShape[];
+  readonly methods: readonly ReductionMethod[];
+  readonly keepRatio: number;
+  readonly runs: number;
+  readonly cpu: boolean;
 }
 
 export type CommandName = keyof Commands;

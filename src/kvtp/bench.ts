@@ -1,0 +1,134 @@
+// Kernel timings, CPU reference against the GPU path, for `npm run bench:kernels`. The same
+// code runs in Node (Dawn) and in the pipeline worker in Chromium. GPU time is the reduction's
+// dispatch chain from encoding to queue completion with the tokens already on the GPU (as the
+// vision encoder leaves them); CPU time is the reference on the same data. No readback timed.
+
+import type { GpuContext } from '../gpu/device.ts';
+import { upload } from '../gpu/transfer.ts';
+import { allocateCpu } from './allocate.ts';
+import { GpuKvtp } from './gpu.ts';
+import { gatherCpu, reduceFramesCpu } from './reduce-cpu.ts';
+import type { FrameTokens, ReductionMethod } from './types.ts';
+
+export interface BenchShape {
+  readonly name: string;
+  readonly frames: number;
+  readonly grid: readonly [number, number];
+  readonly dim: number;
+  /** Key width when keys are not the features. */
+  readonly keyDim?: number;
+}
+
+/** The issue's three shapes: SmolVLM2-like, LLaVA-OneVision-0.5B video, LLaVA-Video-7B. */
+export const BENCH_SHAPES: readonly BenchShape[] = [
+  { name: 'SmolVLM2 64×64×576', frames: 64, grid: [8, 8], dim: 576 },
+  { name: 'LLaVA-OV-0.5B 64×196×896', frames: 64, grid: [14, 14], dim: 896 },
+  {
+    name: 'LLaVA-Video-7B 64×169×3584, keys 1152',
+    frames: 64,
+    grid: [13, 13],
+    dim: 3584,
+    keyDim: 1152,
+  },
+];
+
+export interface BenchRow {
+  readonly shape: string;
+  readonly method: ReductionMethod;
+  readonly keptTokens: number;
+  readonly cpuMs: number | null;
+  /** Median of the timed GPU runs. */
+  readonly gpuMs: number;
+  readonly gpuRuns: number;
+}
+
+function gaussian(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = s / 2 ** 32 + 1e-12;
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos((2 * Math.PI * s) / 2 ** 32);
+  }
+  return out;
+}
+
+export function benchTokens(shape: BenchShape, seed = 1): FrameTokens {
+  const N = shape.grid[0] * shape.grid[1];
+  const L = shape.frames;
+  return {
+    frames: L,
+    tokens: N,
+    grid: [shape.grid[0], shape.grid[1]],
+    dim: shape.dim,
+    features: gaussian(L * N * shape.dim, seed),
+    keyDim: shape.keyDim ?? shape.dim,
+    keys: shape.keyDim ? gaussian(L * N * shape.keyDim, seed + 1) : null,
+    importance: null,
+  };
+}
+
+/** KVTP budgets (exact mode, T = 2) from random scores at `keepRatio`. */
+export function benchBudgets(t: FrameTokens, keepRatio: number): number[] {
+  const scores = Array.from(gaussian(t.frames, 7), (x) => 3 * x);
+  return allocateCpu(scores, {
+    keepRatio,
+    temperature: 2,
+    mode: 'exact',
+    tokensPerFrame: t.tokens,
+  }).keep!.slice();
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Time every method on `shape`: the CPU reference once (when asked), the GPU `runs` times. */
+export async function benchShape(
+  ctx: GpuContext,
+  shape: BenchShape,
+  methods: readonly ReductionMethod[],
+  options: { keepRatio?: number; runs?: number; cpu?: boolean } = {},
+): Promise<BenchRow[]> {
+  const { keepRatio = 0.2, runs = 5, cpu = true } = options;
+  const t = benchTokens(shape);
+  const keep = benchBudgets(t, keepRatio);
+  const gpu = new GpuKvtp(ctx);
+  const features = upload(ctx, t.features);
+  const keys = t.keys ? upload(ctx, t.keys) : null;
+  const rows: BenchRow[] = [];
+  try {
+    for (const method of methods) {
+      const params = { method, keep, seed: 1 };
+      let cpuMs: number | null = null;
+      if (cpu) {
+        const start = performance.now();
+        gatherCpu(reduceFramesCpu(t, params), t.dim, t.grid[1]);
+        cpuMs = performance.now() - start;
+      }
+      const times: number[] = [];
+      for (let i = 0; i <= runs; i++) {
+        const start = performance.now();
+        const enc = ctx.device.createCommandEncoder({ label: 'bench' });
+        const g = gpu.encodeReduce(enc, t, params, undefined, { features, keys });
+        ctx.device.queue.submit([enc.finish()]);
+        await ctx.device.queue.onSubmittedWorkDone();
+        const ms = performance.now() - start;
+        g.release();
+        if (i > 0) times.push(ms); // the first run compiles the pipelines
+      }
+      rows.push({
+        shape: shape.name,
+        method,
+        keptTokens: method === 'none' ? t.frames * t.tokens : keep.reduce((a, b) => a + b, 0),
+        cpuMs,
+        gpuMs: median(times),
+        gpuRuns: times.length,
+      });
+    }
+  } finally {
+    features.destroy();
+    keys?.destroy();
+    gpu.dispose();
+  }
+  return rows;
+}
