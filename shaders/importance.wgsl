@@ -2,18 +2,18 @@
 // Three steps: the mean key of each frame, the logits, then a softmax per frame.
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> keys: array<f32>;
-@group(0) @binding(2) var<storage, read_write> meanKey: array<f32>;
+@group(0) @binding(1) var<storage, read> keys: array<VK>;
+@group(0) @binding(2) var<storage, read_write> meanKey: array<VK>;
 @group(0) @binding(3) var<storage, read_write> importance: array<f32>;
 
 // (x: channel, y: frame)
 @compute @workgroup_size(WG)
 fn meanKeys(@builtin(global_invocation_id) g: vec3u) {
-  let c = g.x; let f = g.y;
-  if (c >= params.keyDim) { return; }
-  var s = 0.0;
-  for (var j = 0u; j < params.tokens; j++) { s += keys[(f * params.tokens + j) * params.keyDim + c]; }
-  meanKey[f * params.keyDim + c] = s / f32(params.tokens);
+  let c = g.x; let f = g.y; let Dk = params.keyDim / VKW;
+  if (c >= Dk) { return; }
+  var s = VK(0.0);
+  for (var j = 0u; j < params.tokens; j++) { s += keys[(f * params.tokens + j) * Dk + c]; }
+  meanKey[f * Dk + c] = s / f32(params.tokens);
 }
 
 // (x: token, y: frame)
@@ -22,8 +22,9 @@ fn logits(@builtin(global_invocation_id) g: vec3u) {
   let j = g.x; let f = g.y;
   if (j >= params.tokens) { return; }
   var s = 0.0;
-  let base = (f * params.tokens + j) * params.keyDim;
-  for (var c = 0u; c < params.keyDim; c++) { s += meanKey[f * params.keyDim + c] * keys[base + c]; }
+  let Dk = params.keyDim / VKW;
+  let base = (f * params.tokens + j) * Dk;
+  for (var c = 0u; c < Dk; c++) { s += dotK(meanKey[f * Dk + c], keys[base + c]); }
   importance[f * params.tokens + j] = s / sqrt(f32(params.keyDim));
 }
 

@@ -61,12 +61,25 @@ fn matchPairs(@builtin(global_invocation_id) g: vec3u) {
   let rb = f * N + curAt(f, 2u * b + 1u);
   var best = -3.0;
   var partner = 0u;
-  for (var a = 0u; a < (c + 1u) / 2u; a++) {
-    let ra = f * N + curAt(f, 2u * a);
-    var d = 0.0;
-    for (var ch = 0u; ch < Dk; ch++) { d += dotK(ksum[rb * Dk + ch], ksum[ra * Dk + ch]); }
-    let s = cosineOf(d, knorm[rb], knorm[ra]);
-    if (s > best) { best = s; partner = a; }
+  let nA = (c + 1u) / 2u;
+  // eight A candidates per step share each load of this B token's key
+  for (var a0 = 0u; a0 < nA; a0 += 8u) {
+    var r: array<u32, 8>;
+    for (var j = 0u; j < 8u; j++) { r[j] = (f * N + curAt(f, 2u * min(a0 + j, nA - 1u))) * Dk; }
+    var lo = vec4<f32>(0.0);
+    var hi = vec4<f32>(0.0);
+    let rbk = rb * Dk;
+    for (var ch = 0u; ch < Dk; ch++) {
+      let kb = ksum[rbk + ch];
+      lo += vec4<f32>(dotK(kb, ksum[r[0] + ch]), dotK(kb, ksum[r[1] + ch]), dotK(kb, ksum[r[2] + ch]), dotK(kb, ksum[r[3] + ch]));
+      hi += vec4<f32>(dotK(kb, ksum[r[4] + ch]), dotK(kb, ksum[r[5] + ch]), dotK(kb, ksum[r[6] + ch]), dotK(kb, ksum[r[7] + ch]));
+    }
+    for (var j = 0u; j < 8u; j++) {
+      if (a0 + j >= nA) { break; }
+      let d = select(hi[j % 4u], lo[j % 4u], j < 4u);
+      let s = cosineOf(d, knorm[rb], knorm[r[j] / Dk]);
+      if (s > best) { best = s; partner = a0 + j; }
+    }
   }
   matches[f * params.half + b] = vec4<f32>(best, f32(partner), 0.0, 0.0);
 }

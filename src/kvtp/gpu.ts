@@ -253,11 +253,13 @@ export class GpuKvtp implements KvtpBackend {
     keys: GPUBuffer,
     out: GPUBuffer,
   ): GPUBuffer[] {
-    const family = this.family('importance', importanceWgsl, [U, R, W, W]);
+    const family = this.family('importance', importanceWgsl, [U, R, W, W], true, {
+      keys: t.keyDim,
+    });
     const params = this.params(t);
     const mean = scratch(this.ctx.device, t.frames * t.keyDim * 4, 'mean keys');
     const group = family.bind([params, keys, mean, out]);
-    family.dispatch(enc, 'meanKeys', group, Math.ceil(t.keyDim / WG), t.frames);
+    family.dispatch(enc, 'meanKeys', group, Math.ceil(t.keyDim / WG), t.frames); // (over-covers vec4 widths)
     family.dispatch(enc, 'logits', group, Math.ceil(t.tokens / WG), t.frames);
     family.dispatch(enc, 'softmax', group, 1, t.frames);
     return [params, mean];
@@ -375,7 +377,7 @@ export class GpuKvtp implements KvtpBackend {
       if (!t.importance) temps.push(...this.encodeImportance(enc, t, keys, importance));
       const knorm = keep(scratch(device, L * N * 4, 'key norms'));
       temps.push(this.encodeNorms(enc, t, keys, Dk, knorm));
-      const sim = keep(scratch(device, L * N * N * 4, 'similarities'));
+      const keptList = keep(scratch(device, L * N * 4, 'kept by rank'));
       const group = family.bind([
         params,
         keepBuf,
@@ -383,13 +385,12 @@ export class GpuKvtp implements KvtpBackend {
         keys,
         knorm,
         assign,
-        sim,
+        keptList,
         members,
         spans,
       ]);
       family.dispatch(enc, 'selectTop', group, tx, L);
-      family.dispatch(enc, 'similarity', group, tx, N, L);
-      family.dispatch(enc, 'neighbours', group, tx, N, L);
+      family.dispatch(enc, 'neighbours', group, Math.ceil(Math.max(1, ...budgets) / WG), L);
     }
 
     const layout = this.family('layout', layoutWgsl, [U, R, W, W, W, W]);
