@@ -1,0 +1,153 @@
+// Model packages: what the pipeline needs to know about a model, with its files named by role.
+// A manifest is data; the registry (registry.ts) maps real Hub models and our own packages
+// (public/models/…) onto it. Sources: each model's config.json / preprocessor_config.json and
+// MODELS.md; where a fact was checked against the export, the registry says so.
+
+import type { SeparatorMode } from '../kvtp/types.ts';
+import type { ImageSpec } from './preprocess.ts';
+import type { PackageSource } from './source.ts';
+
+/** ONNX weight variants as the Hub exports name them (`decoder_model_merged_q4.onnx`, …). */
+export type DtypeVariant =
+  'fp32' | 'fp16' | 'q4' | 'q4f16' | 'int8' | 'uint8' | 'bnb4' | 'quantized';
+
+const SUFFIX: Record<DtypeVariant, string> = {
+  fp32: '',
+  fp16: '_fp16',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  int8: '_int8',
+  uint8: '_uint8',
+  bnb4: '_bnb4',
+  quantized: '_quantized',
+};
+
+/** Variants whose tensors are f16 and need `shader-f16` on WebGPU. */
+export const F16_VARIANTS: ReadonlySet<DtypeVariant> = new Set(['fp16', 'q4f16']);
+
+/** One ONNX model of a package: its path without variant suffix and extension. */
+export interface OnnxModelFile {
+  /** e.g. `onnx/decoder_model_merged` */
+  readonly base: string;
+  /** The variant's weights live in `<file>.onnx_data` beside it (large exports). */
+  readonly externalData?: boolean;
+}
+
+export interface VariantChoice {
+  /** Used where `shader-f16` is missing (and on the wasm fallback). */
+  readonly f32: DtypeVariant;
+  /** Used where `shader-f16` exists. */
+  readonly f16: DtypeVariant;
+  readonly available: readonly DtypeVariant[];
+}
+
+export interface VlmManifest {
+  readonly kind: 'vlm';
+  readonly id: string;
+  readonly title: string;
+  readonly source: PackageSource;
+  readonly files: {
+    readonly visionEncoder: OnnxModelFile;
+    readonly embedTokens: OnnxModelFile;
+    readonly decoder: OnnxModelFile;
+    readonly tokenizer: string;
+    /** A JSON file with a `chat_template` string (or the tokenizer_config.json that has one). */
+    readonly chatTemplate: string;
+  };
+  readonly variants: VariantChoice;
+  /** How a frame becomes `pixel_values` (and the pixel mask when `pixelMask`). */
+  readonly image: ImageSpec;
+  readonly pixelMask: boolean;
+  readonly vision: {
+    /** N and its grid: tokens one frame gives the language model. */
+    readonly tokensPerFrame: number;
+    readonly grid: readonly [number, number];
+    /** D: width of a vision token (the language model's hidden size). */
+    readonly hidden: number;
+    /** Separator embeddings the model puts between frames or grid rows. */
+    readonly separator: SeparatorMode;
+  };
+  readonly decoder: {
+    readonly layers: number;
+    readonly kvHeads: number;
+    readonly headDim: number;
+    readonly vocab: number;
+    /** Input names of the past cache, `{i}` the layer: `past_key_values.{i}.key`. */
+    readonly pastKey: string;
+    readonly pastValue: string;
+    readonly presentKey: string;
+    readonly presentValue: string;
+  };
+  readonly tokens: {
+    readonly bos: number | null;
+    /** Generation stops at any of these. */
+    readonly eos: readonly number[];
+    readonly pad: number;
+    /** The image placeholder the kept tokens replace. */
+    readonly image: number;
+    /** Literal text of the placeholder and the per-frame wrapper, for the prompt builder. */
+    readonly imageText: string;
+    readonly frameStart: string;
+    readonly frameEnd: string;
+  };
+}
+
+export interface RelevanceManifest {
+  readonly kind: 'relevance';
+  readonly id: string;
+  readonly title: string;
+  readonly source: PackageSource;
+  readonly files: {
+    readonly textModel: OnnxModelFile;
+    readonly visionModel: OnnxModelFile;
+    readonly tokenizer: string;
+    /** The learned predictor head (safetensors), when the package has one. */
+    readonly head: string | null;
+  };
+  readonly variants: VariantChoice;
+  readonly image: ImageSpec;
+  /** Text encoder window (tokens, padded): SigLIP's 64. */
+  readonly textLength: number;
+  readonly padToken: number;
+  readonly embedDim: number;
+  /** s = scale · cos + bias: `logit_scale.exp()` and `logit_bias` of the checkpoint. */
+  readonly logitScale: number;
+  readonly logitBias: number;
+  /** Output names of the embeddings. */
+  readonly textOutput: string;
+  readonly imageOutput: string;
+}
+
+export type ModelManifest = VlmManifest | RelevanceManifest;
+
+/** The variant to load: f16 weights only where the device has `shader-f16`. */
+export function chooseVariant(choice: VariantChoice, hasF16: boolean): DtypeVariant {
+  return hasF16 ? choice.f16 : choice.f32;
+}
+
+/** The path of `file` in `variant`, and its external-data file when it has one. */
+export function variantPaths(
+  file: OnnxModelFile,
+  variant: DtypeVariant,
+): { model: string; data: string | null } {
+  const model = `${file.base}${SUFFIX[variant]}.onnx`;
+  return { model, data: file.externalData ? `${model}_data` : null };
+}
+
+/** Every file of a manifest in `variant`: what a download must fetch. */
+export function manifestFiles(m: ModelManifest, variant: DtypeVariant): string[] {
+  const models =
+    m.kind === 'vlm'
+      ? [m.files.visionEncoder, m.files.embedTokens, m.files.decoder]
+      : [m.files.textModel, m.files.visionModel];
+  const paths = models.flatMap((f) => {
+    const { model, data } = variantPaths(f, variant);
+    return data ? [model, data] : [model];
+  });
+  if (m.kind === 'vlm') paths.push(m.files.tokenizer, m.files.chatTemplate);
+  else {
+    paths.push(m.files.tokenizer);
+    if (m.files.head) paths.push(m.files.head);
+  }
+  return [...new Set(paths)];
+}

@@ -1,0 +1,116 @@
+// The model packages the app offers: the real Hub models of MODELS.md mapped onto the manifest,
+// first the defaults. Facts come from each model's config.json / preprocessor_config.json and
+// export listing; `checked` says how each was confirmed (the machines that build this app cannot
+// download the models, so what is not checked against the files is marked as such).
+
+import type { RelevanceManifest, VlmManifest } from './manifest.ts';
+import type { ImageSpec } from './preprocess.ts';
+
+const HALF: readonly [number, number, number] = [0.5, 0.5, 0.5];
+
+/** SmolVLM2 video frames: longest edge 512, no upscaling, /255, mean = std = 0.5, padded. */
+const SMOLVLM_IMAGE: ImageSpec = {
+  width: 512,
+  height: 512,
+  resize: 'longest',
+  upscale: false,
+  rescale: 1 / 255,
+  mean: HALF,
+  std: HALF,
+};
+
+function smolvlm2(
+  size: '256M' | '500M',
+  text: { hidden: number; layers: number; kvHeads: number },
+): VlmManifest {
+  return {
+    kind: 'vlm',
+    id: `smolvlm2-${size.toLowerCase()}-video`,
+    title: `SmolVLM2 ${size} Video Instruct`,
+    source: {
+      kind: 'hub',
+      repo: `HuggingFaceTB/SmolVLM2-${size}-Video-Instruct`,
+      revision: 'main',
+    },
+    files: {
+      visionEncoder: { base: 'onnx/vision_encoder' },
+      embedTokens: { base: 'onnx/embed_tokens' },
+      decoder: { base: 'onnx/decoder_model_merged' },
+      tokenizer: 'tokenizer.json',
+      chatTemplate: 'chat_template.json',
+    },
+    variants: {
+      f32: 'q4',
+      f16: 'q4f16',
+      available: ['fp32', 'fp16', 'q4', 'q4f16', 'int8', 'uint8', 'bnb4', 'quantized'],
+    },
+    image: SMOLVLM_IMAGE,
+    pixelMask: true,
+    vision: { tokensPerFrame: 64, grid: [8, 8], hidden: text.hidden, separator: 'none' },
+    decoder: {
+      layers: text.layers,
+      kvHeads: text.kvHeads,
+      headDim: 64,
+      vocab: 49280,
+      pastKey: 'past_key_values.{i}.key',
+      pastValue: 'past_key_values.{i}.value',
+      presentKey: 'present.{i}.key',
+      presentValue: 'present.{i}.value',
+    },
+    tokens: {
+      bos: 0,
+      eos: [49279],
+      pad: 2,
+      image: 49190,
+      imageText: '<image>',
+      frameStart: '<fake_token_around_image><global-img>',
+      frameEnd: '<fake_token_around_image>',
+    },
+  };
+}
+
+/** The default VLM. Checked: MODELS.md (config.json, onnx/ listing); tensor names not yet against the export. */
+export const SMOLVLM2_256M = smolvlm2('256M', { hidden: 576, layers: 30, kvHeads: 3 });
+/** Its larger sibling, the same layout (text hidden 960, 32 layers, 5 KV heads). */
+export const SMOLVLM2_500M = smolvlm2('500M', { hidden: 960, layers: 32, kvHeads: 5 });
+
+/**
+ * The default relevance model. Checked against the Hub listing of Xenova/siglip-base-patch16-224
+ * (onnx/text_model, onnx/vision_model with _fp16 and _quantized variants; preprocessor 224 × 224
+ * squash, mean = std = 0.5; text padded to 64 with `</s>`, id 1) and the checkpoint's constants
+ * logit_scale = 4.765 (exp ≈ 117.33), logit_bias = −12.932. The separate towers' outputs are read
+ * as `pooler_output` (as transformers.js' SiglipTextModel / SiglipVisionModel return them).
+ */
+export const SIGLIP_BASE: RelevanceManifest = {
+  kind: 'relevance',
+  id: 'siglip-base-224',
+  title: 'SigLIP base (224)',
+  source: { kind: 'hub', repo: 'Xenova/siglip-base-patch16-224', revision: 'main' },
+  files: {
+    textModel: { base: 'onnx/text_model' },
+    visionModel: { base: 'onnx/vision_model' },
+    tokenizer: 'tokenizer.json',
+    head: null,
+  },
+  variants: { f32: 'quantized', f16: 'fp16', available: ['fp32', 'fp16', 'quantized'] },
+  image: {
+    width: 224,
+    height: 224,
+    resize: 'squash',
+    upscale: true,
+    rescale: 1 / 255,
+    mean: HALF,
+    std: HALF,
+  },
+  textLength: 64,
+  padToken: 1,
+  embedDim: 768,
+  logitScale: Math.exp(4.765),
+  logitBias: -12.932,
+  textOutput: 'pooler_output',
+  imageOutput: 'pooler_output',
+};
+
+/** Hub VLMs in the order the picker shows them. */
+export const HUB_VLMS: readonly VlmManifest[] = [SMOLVLM2_256M, SMOLVLM2_500M];
+export const HUB_RELEVANCE: readonly RelevanceManifest[] = [SIGLIP_BASE];
