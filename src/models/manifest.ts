@@ -69,7 +69,10 @@ export interface VlmManifest {
   };
   readonly decoder: {
     readonly layers: number;
+    readonly heads: number;
     readonly kvHeads: number;
+    /** MLP width (for the prefill FLOPs estimate). */
+    readonly intermediate: number;
     readonly headDim: number;
     readonly vocab: number;
     /** Input names of the past cache, `{i}` the layer: `past_key_values.{i}.key`. */

@@ -21,7 +21,7 @@ const SMOLVLM_IMAGE: ImageSpec = {
 
 function smolvlm2(
   size: '256M' | '500M',
-  text: { hidden: number; layers: number; kvHeads: number },
+  text: { hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number },
 ): VlmManifest {
   return {
     kind: 'vlm',
@@ -49,7 +49,9 @@ function smolvlm2(
     vision: { tokensPerFrame: 64, grid: [8, 8], hidden: text.hidden, separator: 'none' },
     decoder: {
       layers: text.layers,
+      heads: text.heads,
       kvHeads: text.kvHeads,
+      intermediate: text.intermediate,
       headDim: 64,
       vocab: 49280,
       pastKey: 'past_key_values.{i}.key',
@@ -70,9 +72,21 @@ function smolvlm2(
 }
 
 /** The default VLM. Checked: MODELS.md (config.json, onnx/ listing); tensor names not yet against the export. */
-export const SMOLVLM2_256M = smolvlm2('256M', { hidden: 576, layers: 30, kvHeads: 3 });
-/** Its larger sibling, the same layout (text hidden 960, 32 layers, 5 KV heads). */
-export const SMOLVLM2_500M = smolvlm2('500M', { hidden: 960, layers: 32, kvHeads: 5 });
+export const SMOLVLM2_256M = smolvlm2('256M', {
+  hidden: 576,
+  layers: 30,
+  heads: 9,
+  kvHeads: 3,
+  intermediate: 1536,
+});
+/** Its larger sibling (SmolLM2-360M text: hidden 960, 32 layers, 15 heads, 5 KV heads). */
+export const SMOLVLM2_500M = smolvlm2('500M', {
+  hidden: 960,
+  layers: 32,
+  heads: 15,
+  kvHeads: 5,
+  intermediate: 2560,
+});
 
 /**
  * The default relevance model. Checked against the Hub listing of Xenova/siglip-base-patch16-224
@@ -114,3 +128,40 @@ export const SIGLIP_BASE: RelevanceManifest = {
 /** Hub VLMs in the order the picker shows them. */
 export const HUB_VLMS: readonly VlmManifest[] = [SMOLVLM2_256M, SMOLVLM2_500M];
 export const HUB_RELEVANCE: readonly RelevanceManifest[] = [SIGLIP_BASE];
+
+/**
+ * Test fixtures served from the app's own public/models/ (made by tools/fixtures/make_fixtures.py):
+ * random weights, the real contracts, small sizes (64 × 64 frames, an 8 × 8 grid of width 64).
+ */
+export const FIXTURE_VLM: VlmManifest = {
+  ...SMOLVLM2_256M,
+  id: 'fixture-vlm',
+  title: 'Fixture VLM (random weights, for tests)',
+  source: { kind: 'url', base: 'models/fixture-vlm/' },
+  variants: { f32: 'fp32', f16: 'fp32', available: ['fp32'] },
+  image: { ...SMOLVLM_IMAGE, width: 64, height: 64 },
+  vision: { tokensPerFrame: 64, grid: [8, 8], hidden: 64, separator: 'none' },
+  decoder: {
+    ...SMOLVLM2_256M.decoder,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    headDim: 16,
+    intermediate: 128,
+    vocab: 104,
+  },
+  tokens: { ...SMOLVLM2_256M.tokens, bos: null, eos: [3], pad: 2, image: 4 },
+};
+
+export const FIXTURE_RELEVANCE: RelevanceManifest = {
+  ...SIGLIP_BASE,
+  id: 'fixture-relevance',
+  title: 'Fixture relevance model (random weights, for tests)',
+  source: { kind: 'url', base: 'models/fixture-relevance/' },
+  variants: { f32: 'fp32', f16: 'fp32', available: ['fp32'] },
+  image: { ...SIGLIP_BASE.image, width: 32, height: 32 },
+  padToken: 7,
+  embedDim: 32,
+  logitScale: 10,
+  logitBias: -1,
+};
