@@ -1,5 +1,6 @@
 // `kvtp` subcommands. Each lives in cli/commands/ and returns an exit code.
 
+import { askCommand } from './commands/ask.ts';
 import { allocateCommand, pruneCommand } from './commands/kernels.ts';
 import { probeCommand } from './commands/probe.ts';
 
@@ -9,6 +10,11 @@ const commands: Record<string, { run: Command; summary: string }> = {
   probe: {
     run: probeCommand,
     summary: 'probe VIDEO [--frames N] [--json]   container facts and L sampled frame times',
+  },
+  ask: {
+    run: askCommand,
+    summary:
+      'ask VIDEO --question Q [--method M] [--keep R] [--allocation A] [--json]   answer with KVTP',
   },
   allocate: {
     run: allocateCommand,

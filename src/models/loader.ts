@@ -91,6 +91,7 @@ export async function createSession(
         ? [{ name: 'webgpu', ...(options.device && { device: options.device }) }]
         : ['wasm'],
     graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // errors only: ORT's placement notes are not for the console
   };
   if (options.provider === 'webgpu' && options.gpuOutputs?.length) {
     session.preferredOutputLocation = Object.fromEntries(

@@ -73,9 +73,11 @@ export interface AnswerFigures {
   readonly prefillFlopsUnpruned: number;
   readonly timings: {
     readonly decodeMs: number;
-    readonly visionMs: number;
-    readonly relevanceMs: number;
-    readonly reduceMs: number;
+    /** Encoding the video's frames (both models); 0 when reused from an earlier question. */
+    readonly encodeMs: number;
+    /** The selection: question embedding, scores, allocation, reduction. */
+    readonly selectMs: number;
+    /** Prompt, splice and decoder prefill up to the first token's logits. */
     readonly prefillMs: number;
     readonly firstTokenMs: number;
     readonly tokensPerSecond: number;

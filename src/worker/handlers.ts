@@ -4,6 +4,7 @@
 import type { ArgsOf, CommandName, PipelineEvent, ResultOf } from './protocol.ts';
 import { capabilities } from './capabilities.ts';
 import { openVideo } from './open-video.ts';
+import { ask, select, workCounters } from './ask.ts';
 import { acquireGpu } from '../gpu/device.ts';
 import { gpu } from './state.ts';
 
@@ -33,8 +34,11 @@ export type Handler<K extends CommandName> = (
 export const handlers: { [K in CommandName]: Handler<K> } = {
   capabilities,
   open: openVideo,
+  ask,
+  select,
+  counters: workCounters,
   benchKernels,
 };
 
 /** Commands that replace earlier work of the same kind: a new one cancels the running one. */
-export const exclusive: ReadonlySet<CommandName> = new Set(['open']);
+export const exclusive: ReadonlySet<CommandName> = new Set(['open', 'ask']);

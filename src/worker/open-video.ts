@@ -5,6 +5,7 @@
 import { sampleVideo } from '../video/index.ts';
 import type { Handler } from './handlers.ts';
 import { setCurrentVideo } from './state.ts';
+import { countDecode } from './ask.ts';
 
 export const openVideo: Handler<'open'> = async (args, { signal, emit }) => {
   const started = performance.now();
@@ -31,6 +32,7 @@ export const openVideo: Handler<'open'> = async (args, { signal, emit }) => {
   });
   await Promise.all(thumbnails); // every frame event goes out before the result
   setCurrentVideo(video);
+  countDecode();
   return {
     info: video.info,
     frames: video.frames.map(({ index, t }) => ({ index, t })),

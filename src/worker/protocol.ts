@@ -6,6 +6,7 @@
 import type { ErrorInfo } from './errors.ts';
 import type { BenchRow, BenchShape } from '../kvtp/bench.ts';
 import type { ReductionMethod } from '../kvtp/types.ts';
+import type { AskResult, AskSettings, Selection, WorkCounters } from './ask-types.ts';
 import type { FrameStamp, VideoInfo } from '../video/types.ts';
 
 /** Every command the worker understands: its arguments and its result. */
@@ -14,8 +15,21 @@ export interface Commands {
   capabilities: { args: Record<string, never>; result: Capabilities };
   /** Open a video and sample `frames` frames from it; replaces (and cancels) any open video. */
   open: { args: OpenArgs; result: OpenResult };
+  /** Ask about the open video: selection event, token events, then the answer and its figures. */
+  ask: { args: AskArgs; result: AskResult };
+  /** Re-run only the KVTP selection for a question (new settings, no decode, no encode). */
+  select: { args: AskArgs; result: Selection };
+  /** How often each expensive step ran since the worker started. */
+  counters: { args: Record<string, never>; result: WorkCounters };
   /** Time the KVTP kernels on generated tokens (for `npm run bench:kernels`). */
   benchKernels: { args: BenchKernelsArgs; result: { rows: BenchRow[] } };
+}
+
+export interface AskArgs {
+  readonly question: string;
+  readonly settings: AskSettings;
+  /** Package ids (src/models/registry.ts). */
+  readonly models: { readonly vlm: string; readonly relevance: string };
 }
 
 export interface BenchKernelsArgs {
@@ -68,6 +82,8 @@ export type PipelineEvent =
       readonly total: number;
     }
   | { readonly type: 'video'; readonly info: VideoInfo }
+  | { readonly type: 'selection'; readonly selection: Selection }
+  | { readonly type: 'token'; readonly id: number; readonly text: string }
   | {
       readonly type: 'frame';
       readonly index: number;

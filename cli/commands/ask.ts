@@ -1,0 +1,120 @@
+// `kvtp ask VIDEO --question Q [options] [--json]`: open the video in the browser pipeline, ask,
+// print the answer with KVTP's selection and the figures (JSON: the AskResult).
+
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { intOption, numberOption, parse, UsageError } from '../args.ts';
+import { openSession } from '../browser.ts';
+import { errorValue, output } from '../output.ts';
+import { DEFAULT_FRAMES, MAX_FRAMES, MIN_FRAMES } from '../../src/video/types.ts';
+import type { AskResult, AskSettings } from '../../src/worker/ask-types.ts';
+import type { OpenResult } from '../../src/worker/protocol.ts';
+
+const USAGE =
+  'usage: kvtp ask VIDEO --question Q [--frames N] [--method none|random|tome|prumerge] ' +
+  '[--allocation kvtp|paper|uniform|hard] [--keep RATIO] [--temperature T] [--min-per-frame K] ' +
+  '[--head logit|learned] [--max-tokens N] [--seed S] [--model ID] [--relevance ID] [--json]';
+
+function oneOf<T extends string>(
+  value: string | undefined,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+export async function askCommand(argv: string[]): Promise<number> {
+  const out = output(argv.includes('--json'));
+  try {
+    const { values, positionals } = parse(argv, {
+      question: { type: 'string' },
+      frames: { type: 'string' },
+      method: { type: 'string' },
+      allocation: { type: 'string' },
+      keep: { type: 'string' },
+      temperature: { type: 'string' },
+      'min-per-frame': { type: 'string' },
+      head: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      seed: { type: 'string' },
+      model: { type: 'string' },
+      relevance: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (positionals.length !== 1 || !values.question)
+      return out.error({ code: 'usage', message: USAGE }, 2);
+    const settings: AskSettings = {
+      method: oneOf(
+        values.method,
+        'method',
+        ['none', 'random', 'tome', 'prumerge'] as const,
+        'tome',
+      ),
+      allocation: oneOf(
+        values.allocation,
+        'allocation',
+        ['kvtp', 'paper', 'uniform', 'hard'] as const,
+        'kvtp',
+      ),
+      keepRatio: numberOption(values.keep, 'keep', 0.2, 0.001, 1),
+      temperature: numberOption(values.temperature, 'temperature', 2, 0.001, 1000),
+      minPerFrame: intOption(values['min-per-frame'], 'min-per-frame', 1, 0, 100000),
+      head: oneOf(values.head, 'head', ['logit', 'learned'] as const, 'logit'),
+      seed: intOption(values.seed, 'seed', 0, 0, 2 ** 31),
+      generation: {
+        maxTokens: intOption(values['max-tokens'], 'max-tokens', 64, 1, 4096),
+        temperature: 0,
+        topP: 1,
+      },
+    };
+    const frames = intOption(values.frames, 'frames', DEFAULT_FRAMES, MIN_FRAMES, MAX_FRAMES);
+    const path = resolve(positionals[0]!);
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      return out.error({ code: 'not-found', message: `No such file: ${positionals[0]}` });
+    }
+    const session = await openSession({ log: out.progress });
+    try {
+      const opened = await session.request<OpenResult>('open', { frames }, { file: path });
+      if (opened.error) return out.error(opened.error);
+      let streamed = '';
+      const asked = await session.request<AskResult>(
+        'ask',
+        {
+          question: values.question,
+          settings,
+          models: {
+            vlm: values.model ?? 'fixture-vlm',
+            relevance: values.relevance ?? 'fixture-relevance',
+          },
+        },
+        {
+          onEvent: (e) => {
+            const ev = e as { type: string; text?: string; stage?: string };
+            if (ev.type === 'token') {
+              streamed += ev.text;
+              out.progress(streamed);
+            } else if (ev.type === 'progress') out.progress(ev.stage ?? '');
+          },
+        },
+      );
+      if (asked.error) return out.error(asked.error);
+      const r = asked.result;
+      return out.result({ ...r, streamed }, () =>
+        [
+          r.answer,
+          `(${r.model}: ${r.figures.visualKept}/${r.figures.visualTotal} vision tokens, ` +
+            `${r.figures.promptTokens} prompt tokens, prefill ${((r.figures.prefillFlops / r.figures.prefillFlopsUnpruned) * 100).toFixed(0)} % of unpruned)`,
+        ].join('\n'),
+      );
+    } finally {
+      await session.close();
+    }
+  } catch (e) {
+    const err = errorValue(e);
+    return out.error(err, err.code === 'usage' ? 2 : 1);
+  }
+}

@@ -1,0 +1,203 @@
+// `ask`, `select` and `counters`: a question about the open video. The video's features are
+// computed once per (video, models) and kept; each question runs relevance, allocation and
+// reduction (the selection, sent as an event the page draws at once), then the language model,
+// whose tokens stream as events. `select` re-runs only the selection with new settings.
+
+import { acquireGpu, type GpuContext } from '../gpu/device.ts';
+import { cpuBackend } from '../kvtp/cpu.ts';
+import { GpuKvtp } from '../kvtp/gpu.ts';
+import type { KvtpBackend } from '../kvtp/types.ts';
+import { onnxRuntime } from '../models/ort.ts';
+import type { RelevanceModel } from '../models/relevance.ts';
+import type { SampledVideo } from '../video/index.ts';
+import {
+  answerQuestion,
+  encodeVideo,
+  selectTokens,
+  type LoadedVlm,
+  type RgbaFrame,
+  type VideoFeatures,
+} from '../vlm/pipeline.ts';
+import type { AskResult, Selection, WorkCounters } from './ask-types.ts';
+import { CodedError } from './errors.ts';
+import type { Handler, HandlerContext } from './handlers.ts';
+import { loadRelevance, loadVlm } from './models.ts';
+import { currentVideo, gpu } from './state.ts';
+
+const counters: { -readonly [K in keyof WorkCounters]: number } = {
+  videoDecodes: 0,
+  visionEncodes: 0,
+  relevanceImageEncodes: 0,
+  textEncodes: 0,
+  selections: 0,
+  generations: 0,
+};
+
+/** Count a finished video decode (called by `open`). */
+export function countDecode(): void {
+  counters.videoDecodes++;
+}
+
+let features: { video: SampledVideo; key: string; value: Promise<VideoFeatures> } | null = null;
+
+async function gpuOrNull(): Promise<GpuContext | null> {
+  try {
+    return await gpu(() => acquireGpu(navigator.gpu));
+  } catch {
+    return null; // no WebGPU: the wasm provider and the CPU reference do the work
+  }
+}
+
+function backendFor(ctx: GpuContext | null): KvtpBackend {
+  return ctx ? new GpuKvtp(ctx) : cpuBackend();
+}
+
+function rgbaOf(video: SampledVideo): RgbaFrame[] {
+  return video.frames.map((f) => {
+    const canvas = new OffscreenCanvas(f.bitmap.width, f.bitmap.height);
+    const g = canvas.getContext('2d', { willReadFrequently: true })!;
+    g.drawImage(f.bitmap, 0, 0);
+    const { data } = g.getImageData(0, 0, canvas.width, canvas.height);
+    return { t: f.t, width: canvas.width, height: canvas.height, rgba: data };
+  });
+}
+
+interface Prepared {
+  video: SampledVideo;
+  vlm: LoadedVlm;
+  relevance: RelevanceModel;
+  feats: VideoFeatures;
+  gpuCtx: GpuContext | null;
+  /** Milliseconds spent encoding the frames for this request (0: reused). */
+  encodeMs: number;
+}
+
+async function prepare(
+  models: { vlm: string; relevance: string },
+  hc: HandlerContext,
+): Promise<Prepared> {
+  const video = currentVideo();
+  if (!video) throw new CodedError('no-video', 'Open a video first, then ask about it');
+  const gpuCtx = await gpuOrNull();
+  const load = {
+    gpu: gpuCtx,
+    signal: hc.signal,
+    onProgress: (p: {
+      file: string;
+      loaded: number;
+      total: number;
+      fileIndex: number;
+      files: number;
+    }) =>
+      hc.emit({
+        type: 'progress',
+        stage: `model ${p.fileIndex + 1}/${p.files}: ${p.file}`,
+        done: p.loaded,
+        total: p.total,
+      }),
+  };
+  // one at a time: ONNX Runtime's WebGPU provider creates one session at a time
+  const vlm = await loadVlm(models.vlm, load);
+  const relevance = await loadRelevance(models.relevance, load);
+  const key = `${models.vlm}|${models.relevance}`;
+  const encodeStart = performance.now();
+  let encoded = false;
+  if (!features || features.video !== video || features.key !== key) {
+    hc.emit({ type: 'progress', stage: 'encoding frames', done: 0, total: video.frames.length });
+    const value = encodeVideo(onnxRuntime(), vlm, relevance, rgbaOf(video), video.info.duration);
+    features = { video, key, value };
+    encoded = true;
+    value.then(
+      () => {
+        counters.visionEncodes++;
+        counters.relevanceImageEncodes++;
+      },
+      () => {
+        if (features?.value === value) features = null;
+      },
+    );
+  }
+  const feats = await features.value;
+  return {
+    video,
+    vlm,
+    relevance,
+    feats,
+    gpuCtx,
+    encodeMs: encoded ? performance.now() - encodeStart : 0,
+  };
+}
+
+async function selection(p: Prepared, args: { question: string; settings: Selection['settings'] }) {
+  const out = await selectTokens(
+    backendFor(p.gpuCtx),
+    p.relevance,
+    p.feats,
+    args.question,
+    args.settings,
+  );
+  counters.textEncodes++;
+  counters.selections++;
+  return out;
+}
+
+export const ask: Handler<'ask'> = async (args, hc) => {
+  const started = performance.now();
+  const p = await prepare(args.models, hc);
+  hc.signal.throwIfAborted();
+  const selectStart = performance.now();
+  const { selection: sel, reduced } = await selection(p, args);
+  const selectMs = performance.now() - selectStart;
+  hc.emit({ type: 'selection', selection: sel });
+  const g = args.settings.generation;
+  const ids: number[] = [];
+  let text = '';
+  const answered = await answerQuestion(onnxRuntime(), p.vlm, p.feats, sel, reduced, {
+    maxNewTokens: g.maxTokens,
+    temperature: g.temperature,
+    topP: g.topP,
+    seed: args.settings.seed,
+    signal: hc.signal,
+    onToken: (id) => {
+      ids.push(id);
+      const next = p.vlm.prompt.decode(ids);
+      hc.emit({ type: 'token', id, text: next.slice(text.length) });
+      text = next;
+    },
+  });
+  counters.generations++;
+  const gen = answered.generation;
+  const result: AskResult = {
+    answer: answered.text,
+    model: p.vlm.manifest.id,
+    selection: sel,
+    figures: {
+      visualTotal: sel.visualTotal,
+      visualKept: sel.visualKept,
+      promptTokens: answered.promptTokens,
+      promptTokensUnpruned: answered.promptTokensUnpruned,
+      generatedTokens: gen.ids.length,
+      prefillFlops: answered.prefillFlops,
+      prefillFlopsUnpruned: answered.prefillFlopsUnpruned,
+      timings: {
+        decodeMs: gen.decodeMs,
+        encodeMs: p.encodeMs,
+        selectMs,
+        prefillMs: gen.firstTokenMs,
+        firstTokenMs: performance.now() - started - gen.decodeMs,
+        tokensPerSecond: gen.ids.length > 1 ? ((gen.ids.length - 1) * 1000) / gen.decodeMs : 0,
+      },
+    },
+    stop: gen.stopped === 'length' ? 'max-tokens' : gen.stopped,
+  };
+  return result;
+};
+
+export const select: Handler<'select'> = async (args, hc) => {
+  const p = await prepare(args.models, hc);
+  const { selection: sel } = await selection(p, args);
+  hc.emit({ type: 'selection', selection: sel });
+  return sel;
+};
+
+export const workCounters: Handler<'counters'> = async () => ({ ...counters });
