@@ -14,7 +14,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   ask: {
     run: askCommand,
     summary:
-      'ask VIDEO --question Q [--method M] [--keep R] [--allocation A] [--json]   answer with KVTP',
+      'ask VIDEO "QUESTION" [--method M] [--keep R] [--allocation A] [--json]   answer with KVTP',
   },
   allocate: {
     run: allocateCommand,

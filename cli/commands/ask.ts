@@ -11,7 +11,7 @@ import type { AskResult, AskSettings } from '../../src/worker/ask-types.ts';
 import type { OpenResult } from '../../src/worker/protocol.ts';
 
 const USAGE =
-  'usage: kvtp ask VIDEO --question Q [--frames N] [--method none|random|tome|prumerge] ' +
+  'usage: kvtp ask VIDEO "QUESTION" [--frames N] [--method none|random|tome|prumerge] ' +
   '[--allocation kvtp|paper|uniform|hard] [--keep RATIO] [--temperature T] [--min-per-frame K] ' +
   '[--head logit|learned] [--max-tokens N] [--seed S] [--model ID] [--relevance ID] [--json]';
 
@@ -45,8 +45,10 @@ export async function askCommand(argv: string[]): Promise<number> {
       relevance: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (positionals.length !== 1 || !values.question)
+    const question = values.question ?? positionals[1];
+    if (positionals.length !== (values.question ? 1 : 2) || !question) {
       return out.error({ code: 'usage', message: USAGE }, 2);
+    }
     const settings: AskSettings = {
       method: oneOf(
         values.method,
@@ -84,7 +86,7 @@ export async function askCommand(argv: string[]): Promise<number> {
       const asked = await session.request<AskResult>(
         'ask',
         {
-          question: values.question,
+          question,
           settings,
           models: {
             vlm: values.model ?? 'fixture-vlm',
@@ -103,7 +105,42 @@ export async function askCommand(argv: string[]): Promise<number> {
       );
       if (asked.error) return out.error(asked.error);
       const r = asked.result;
-      return out.result({ ...r, streamed }, () =>
+      const f = r.figures;
+      const t = f.timings;
+      const report = {
+        answer: r.answer,
+        model: r.model,
+        settings,
+        frames: r.selection.frames.map((fr) => ({
+          t: fr.t,
+          score: fr.score,
+          keep: fr.keep,
+          tokens: fr.tokens,
+          indices: fr.indices,
+          groups: fr.groups,
+        })),
+        tokens: {
+          visual_total: f.visualTotal,
+          visual_kept: f.visualKept,
+          prompt: f.promptTokens,
+          prompt_unpruned: f.promptTokensUnpruned,
+          generated: f.generatedTokens,
+        },
+        prefill_flops: f.prefillFlops,
+        prefill_flops_unpruned: f.prefillFlopsUnpruned,
+        timings: {
+          decode_ms: t.decodeMs,
+          vision_ms: t.visionMs,
+          relevance_ms: t.relevanceMs,
+          reduce_ms: t.reduceMs,
+          prefill_ms: t.prefillMs,
+          first_token_ms: t.firstTokenMs,
+          tokens_per_s: t.tokensPerSecond,
+        },
+        stop: r.stop,
+        streamed,
+      };
+      return out.result(report, () =>
         [
           r.answer,
           `(${r.model}: ${r.figures.visualKept}/${r.figures.visualTotal} vision tokens, ` +

@@ -45,6 +45,8 @@ export interface VideoFeatures {
   readonly frameEmbeddings: Float32Array;
   /** Part of the padded model image a frame fills, [width, height] fractions. */
   readonly imageFit: readonly [number, number];
+  /** Milliseconds the VLM's vision encoder and the relevance image encoder took. */
+  readonly timings: { readonly visionMs: number; readonly relevanceMs: number };
 }
 
 const MODE: Record<AllocationChoice, AllocationParams['mode']> = {
@@ -65,6 +67,7 @@ export async function encodeVideo(
   const m = vlm.manifest;
   const L = frames.length;
   const { width: W, height: H } = m.image;
+  const visionStart = performance.now();
   const pixels = new Float32Array(L * 3 * W * H);
   const mask = new Uint8Array(L * W * H);
   frames.forEach((f, i) => {
@@ -86,6 +89,8 @@ export async function encodeVideo(
   if (data.length !== L * N * D) {
     throw new Error(`The vision encoder gave ${data.length} values, expected ${L}×${N}×${D}`);
   }
+  const visionMs = performance.now() - visionStart;
+  const relevanceStart = performance.now();
   const r = relevance.manifest.image;
   const rPixels = new Float32Array(L * 3 * r.width * r.height);
   frames.forEach((f, i) =>
@@ -97,6 +102,7 @@ export async function encodeVideo(
   const rTensor = new ort.Tensor('float32', rPixels, [L, 3, r.height, r.width]);
   const frameEmbeddings = await relevance.embedFrames(rTensor);
   rTensor.dispose();
+  const relevanceMs = performance.now() - relevanceStart;
   const first = frames[0]!;
   const fit = planResize(first.width, first.height, m.image).fit;
   return {
@@ -114,6 +120,7 @@ export async function encodeVideo(
     },
     frameEmbeddings,
     imageFit: [fit[0] / W, fit[1] / H],
+    timings: { visionMs, relevanceMs },
   };
 }
 
@@ -124,14 +131,22 @@ export async function selectTokens(
   video: VideoFeatures,
   question: string,
   settings: SelectionSettings,
-): Promise<{ selection: Selection; reduced: Reduced; scores: Float32Array }> {
+): Promise<{
+  selection: Selection;
+  reduced: Reduced;
+  scores: Float32Array;
+  timings: { relevanceMs: number; reduceMs: number };
+}> {
   const t = video.tokens;
+  const relevanceStart = performance.now();
   const scores = await relevance.scores(
     backend,
     video.frameEmbeddings,
     question,
     settings.head === 'learned',
   );
+  const relevanceMs = performance.now() - relevanceStart;
+  const reduceStart = performance.now();
   const allocation = await backend.allocate(scores, {
     keepRatio: settings.keepRatio,
     temperature: settings.temperature,
@@ -142,6 +157,7 @@ export async function selectTokens(
   const keep =
     settings.method === 'none' ? Array<number>(t.frames).fill(t.tokens) : allocation.keep!;
   const reduced = await backend.reduce(t, { method: settings.method, keep, seed: settings.seed });
+  const reduceMs = performance.now() - reduceStart;
   const frames: FrameSelection[] = video.times.map((time, f) => {
     const from = reduced.offsets[f]!;
     const to = reduced.offsets[f + 1]!;
@@ -173,7 +189,7 @@ export async function selectTokens(
     if (visualKept !== promised)
       throw new Error(`selection kept ${visualKept} tokens, promised ${promised}`);
   }
-  return { selection, reduced, scores };
+  return { selection, reduced, scores, timings: { relevanceMs, reduceMs } };
 }
 
 export interface Answered {

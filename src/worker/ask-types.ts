@@ -73,10 +73,12 @@ export interface AnswerFigures {
   readonly prefillFlopsUnpruned: number;
   readonly timings: {
     readonly decodeMs: number;
-    /** Encoding the video's frames (both models); 0 when reused from an earlier question. */
-    readonly encodeMs: number;
-    /** The selection: question embedding, scores, allocation, reduction. */
-    readonly selectMs: number;
+    /** The VLM's vision encoder over the frames; 0 when reused from an earlier question. */
+    readonly visionMs: number;
+    /** Relevance: frame embeddings (0 when reused), question embedding and scores. */
+    readonly relevanceMs: number;
+    /** Allocation and reduction. */
+    readonly reduceMs: number;
     /** Prompt, splice and decoder prefill up to the first token's logits. */
     readonly prefillMs: number;
     readonly firstTokenMs: number;

@@ -68,8 +68,8 @@ interface Prepared {
   relevance: RelevanceModel;
   feats: VideoFeatures;
   gpuCtx: GpuContext | null;
-  /** Milliseconds spent encoding the frames for this request (0: reused). */
-  encodeMs: number;
+  /** The features were computed for this request (not reused). */
+  encoded: boolean;
 }
 
 async function prepare(
@@ -100,7 +100,6 @@ async function prepare(
   const vlm = await loadVlm(models.vlm, load);
   const relevance = await loadRelevance(models.relevance, load);
   const key = `${models.vlm}|${models.relevance}`;
-  const encodeStart = performance.now();
   let encoded = false;
   if (!features || features.video !== video || features.key !== key) {
     hc.emit({ type: 'progress', stage: 'encoding frames', done: 0, total: video.frames.length });
@@ -124,7 +123,7 @@ async function prepare(
     relevance,
     feats,
     gpuCtx,
-    encodeMs: encoded ? performance.now() - encodeStart : 0,
+    encoded,
   };
 }
 
@@ -145,9 +144,7 @@ export const ask: Handler<'ask'> = async (args, hc) => {
   const started = performance.now();
   const p = await prepare(args.models, hc);
   hc.signal.throwIfAborted();
-  const selectStart = performance.now();
-  const { selection: sel, reduced } = await selection(p, args);
-  const selectMs = performance.now() - selectStart;
+  const { selection: sel, reduced, timings } = await selection(p, args);
   hc.emit({ type: 'selection', selection: sel });
   const g = args.settings.generation;
   const ids: number[] = [];
@@ -181,8 +178,9 @@ export const ask: Handler<'ask'> = async (args, hc) => {
       prefillFlopsUnpruned: answered.prefillFlopsUnpruned,
       timings: {
         decodeMs: gen.decodeMs,
-        encodeMs: p.encodeMs,
-        selectMs,
+        visionMs: p.encoded ? p.feats.timings.visionMs : 0,
+        relevanceMs: (p.encoded ? p.feats.timings.relevanceMs : 0) + timings.relevanceMs,
+        reduceMs: timings.reduceMs,
         prefillMs: gen.firstTokenMs,
         firstTokenMs: performance.now() - started - gen.decodeMs,
         tokensPerSecond: gen.ids.length > 1 ? ((gen.ids.length - 1) * 1000) / gen.decodeMs : 0,

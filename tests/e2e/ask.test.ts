@@ -101,7 +101,7 @@ describe('ask', () => {
       models,
     });
     if (again.error) throw new Error(again.error.message);
-    expect(again.result.figures.timings.encodeMs).toBe(0);
+    expect(again.result.figures.timings.visionMs).toBe(0);
     const after = await counters();
     expect(after).toMatchObject({ videoDecodes: 1, visionEncodes: 1, relevanceImageEncodes: 1 });
     expect(after.selections).toBe(before.selections + 2);
@@ -110,14 +110,13 @@ describe('ask', () => {
 });
 
 describe('kvtp ask', () => {
-  it('prints the answer with the selection and figures as JSON', async () => {
+  it('prints the answer with the selection, token counts and timings as JSON', async () => {
     const { stdout } = await run(
       'node',
       [
         'bin/kvtp.mjs',
         'ask',
         video,
-        '--question',
         'What colour?',
         '--frames',
         '4',
@@ -129,10 +128,37 @@ describe('kvtp ask', () => {
       ],
       { maxBuffer: 1 << 24 },
     );
-    const r = JSON.parse(stdout) as AskResult & { streamed: string };
+    const r = JSON.parse(stdout) as {
+      answer: string;
+      streamed: string;
+      model: string;
+      frames: { t: number; keep: number; tokens: number; groups: number[][] }[];
+      tokens: { visual_total: number; visual_kept: number; prompt: number; generated: number };
+      timings: Record<string, number>;
+    };
     expect(r.model).toBe('fixture-vlm');
     expect(r.streamed).toBe(r.answer);
-    expect(r.selection.visualKept).toBe(128);
-    expect(r.selection.frames.map((f) => f.t)).toHaveLength(4);
+    expect(r.frames).toHaveLength(4);
+    expect(r.tokens.visual_total).toBe(4 * 64);
+    expect(r.tokens.visual_kept).toBe(r.frames.reduce((a, f) => a + f.keep, 0));
+    expect(r.tokens.visual_kept).toBe(128); // round(0.5 · 4 · 64): what exact allocation promises
+    expect(Object.keys(r.timings).sort()).toEqual([
+      'decode_ms',
+      'first_token_ms',
+      'prefill_ms',
+      'reduce_ms',
+      'relevance_ms',
+      'tokens_per_s',
+      'vision_ms',
+    ]);
+    expect(r.timings.vision_ms).toBeGreaterThan(0);
+  });
+
+  it('explains its usage', async () => {
+    const e = await run('node', ['bin/kvtp.mjs', 'ask', video, '--json']).catch(
+      (x: { code: number; stdout: string }) => x,
+    );
+    expect((e as { code: number }).code).toBe(2);
+    expect(JSON.parse((e as { stdout: string }).stdout).error.code).toBe('usage');
   });
 });
