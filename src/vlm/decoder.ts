@@ -33,6 +33,11 @@ export interface GenerateResult {
   /** Milliseconds of the decode steps after the first token. */
   readonly decodeMs: number;
   readonly promptTokens: number;
+  /** Where the KV cache lived between steps, and how many full logits rows came to the CPU. */
+  readonly cache: 'gpu' | 'cpu';
+  readonly logitRowsRead: number;
+  /** Cache length after the last step (prompt + tokens fed back). */
+  readonly cacheLength: number;
 }
 
 type Layout = VlmManifest['decoder'];
@@ -52,6 +57,7 @@ export class KvDecoder {
   private readonly names: { past: string[]; present: string[] };
   private cache: OrtTensor[] = [];
   private length = 0;
+  private logitRowsRead = 0;
 
   /**
    * `embed` maps input_ids to inputs_embeds; `decoder` is the merged decoder. With `topK` (a GPU
@@ -115,6 +121,7 @@ export class KvDecoder {
       if (this.topK && logits.location === 'gpu-buffer') {
         return await this.topK.run(logits.gpuBuffer as GPUBuffer, n - 1, vocab);
       }
+      this.logitRowsRead++;
       const data = (await logits.getData()) as Float32Array;
       return topKCpu(data.subarray((n - 1) * vocab, n * vocab), k);
     } finally {
@@ -133,6 +140,7 @@ export class KvDecoder {
     const random = seededRandom(options.seed ?? 0);
     const ids: number[] = [];
     this.reset();
+    this.logitRowsRead = 0;
     const promptTokens = embeds.dims[1]!;
     let candidates = await this.forward(embeds, k);
     const firstTokenMs = performance.now() - start;
@@ -160,6 +168,9 @@ export class KvDecoder {
       firstTokenMs,
       decodeMs: performance.now() - start - firstTokenMs,
       promptTokens,
+      cache: this.cache.every((t) => t.location === 'gpu-buffer') ? 'gpu' : 'cpu',
+      logitRowsRead: this.logitRowsRead,
+      cacheLength: this.length,
     };
   }
 

@@ -31,6 +31,8 @@ export interface RgbaFrame {
 
 export interface LoadedVlm {
   readonly manifest: VlmManifest;
+  /** Where the sessions run: `wasm` is the fallback without WebGPU (slower; the page says so). */
+  readonly provider: 'webgpu' | 'wasm';
   readonly prompt: PromptBuilder;
   readonly vision: OrtSession;
   readonly decoder: KvDecoder;

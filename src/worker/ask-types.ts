@@ -89,6 +89,14 @@ export interface AnswerFigures {
 export interface AskResult {
   readonly answer: string;
   readonly model: string;
+  /** Where the models ran: `wasm` is the fallback without WebGPU. */
+  readonly provider: 'webgpu' | 'wasm';
+  /** Where the decoder's KV cache lived, and how many full logits rows were read to the CPU. */
+  readonly decoder: {
+    readonly cache: 'gpu' | 'cpu';
+    readonly logitRowsRead: number;
+    readonly cacheLength: number;
+  };
   readonly selection: Selection;
   readonly figures: AnswerFigures;
   /** Why generation stopped. */

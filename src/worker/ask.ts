@@ -167,6 +167,8 @@ export const ask: Handler<'ask'> = async (args, hc) => {
   const result: AskResult = {
     answer: answered.text,
     model: p.vlm.manifest.id,
+    provider: p.vlm.provider,
+    decoder: { cache: gen.cache, logitRowsRead: gen.logitRowsRead, cacheLength: gen.cacheLength },
     selection: sel,
     figures: {
       visualTotal: sel.visualTotal,

@@ -16,7 +16,12 @@ import { onnxRuntime } from '../models/ort.ts';
 import { FIXTURE_RELEVANCE, FIXTURE_VLM, HUB_RELEVANCE, HUB_VLMS } from '../models/registry.ts';
 import { RelevanceModel } from '../models/relevance.ts';
 import { MemoryStore, OpfsStore, type ModelStore } from '../models/store.ts';
-import { KvDecoder } from '../vlm/decoder.ts';
+import { cacheNames, KvDecoder } from '../vlm/decoder.ts';
+import { TopK } from '../vlm/sample.ts';
+import { PipelineCache } from '../gpu/pipelines.ts';
+
+/** Candidates read back per decoding step (sampling picks among them; greedy takes the first). */
+const CANDIDATES = 64;
 import type { LoadedVlm } from '../vlm/pipeline.ts';
 import { PromptBuilder, templateOf } from '../vlm/prompt.ts';
 import { CodedError } from './errors.ts';
@@ -99,14 +104,32 @@ async function loadVlmNow(m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> 
   const opts = sessionOptions(ctx);
   const vision = await createSession(ort, got, m.files.visionEncoder, variant, opts);
   const embed = await createSession(ort, got, m.files.embedTokens, variant, opts);
-  const decoder = await createSession(ort, got, m.files.decoder, variant, opts);
+  // the KV cache and the logits stay on the GPU: present.* are fed back as past.* without a
+  // copy, and only the top-K candidates of the last logits row are read per step
+  const names = cacheNames(m.decoder);
+  const decoder = await createSession(
+    ort,
+    got,
+    m.files.decoder,
+    variant,
+    sessionOptions(ctx, [...names.present, 'logits']),
+  );
   const prompt = new PromptBuilder(
     await readJson(got, m.files.tokenizer),
     await readJson(got, 'tokenizer_config.json'),
     templateOf(await readJson(got, m.files.chatTemplate)),
     m,
   );
-  return { manifest: m, prompt, vision, decoder: new KvDecoder(ort, embed, decoder, m.decoder) };
+  const topK = ctx.gpu
+    ? new TopK(ctx.gpu.device, new PipelineCache(ctx.gpu.device), CANDIDATES)
+    : null;
+  return {
+    manifest: m,
+    prompt,
+    vision,
+    decoder: new KvDecoder(ort, embed, decoder, m.decoder, topK),
+    provider: ctx.gpu ? 'webgpu' : 'wasm',
+  };
 }
 
 async function loadRelevanceNow(m: RelevanceManifest, ctx: LoadContext): Promise<RelevanceModel> {

@@ -81,6 +81,12 @@ describe('ask', () => {
     }
     expect(answer.figures.promptTokensUnpruned - answer.figures.promptTokens).toBe(8 * 64 - 128);
     expect(answer.figures.prefillFlops).toBeLessThan(answer.figures.prefillFlopsUnpruned);
+    // WebGPU: the KV cache stays on the GPU, only top-K candidates come back, one cache row per token
+    expect(answer.provider).toBe('webgpu');
+    expect(answer.decoder.cache).toBe('gpu');
+    expect(answer.decoder.logitRowsRead).toBe(0);
+    const fed = answer.figures.generatedTokens - (answer.stop === 'max-tokens' ? 1 : 0);
+    expect(answer.decoder.cacheLength).toBe(answer.figures.promptTokens + fed);
     expect(events.find((e) => e.type === 'selection')!.selection).toEqual(sel);
   });
 

@@ -142,6 +142,11 @@ describe('a question end to end (wasm, CPU KVTP backend)', () => {
       onToken: (id) => streamed.push(id),
     });
     expect(a.generation.ids).toEqual(streamed);
+    // wasm: the cache is CPU tensors and each step reads its logits row; one cache row per token
+    expect(a.generation.cache).toBe('cpu');
+    const fed = a.generation.ids.length - (a.generation.stopped === 'length' ? 1 : 0);
+    expect(a.generation.cacheLength).toBe(a.promptTokens + fed);
+    expect(a.generation.logitRowsRead).toBe(fed + 1);
     expect(a.generation.ids.length).toBeGreaterThan(0);
     expect(a.promptTokensUnpruned - a.promptTokens).toBe(4 * 64 - 64);
     expect(a.prefillFlops).toBeLessThan(a.prefillFlopsUnpruned);
