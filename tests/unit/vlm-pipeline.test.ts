@@ -7,6 +7,8 @@ import { onnxRuntime } from '../../src/models/ort.ts';
 import type { RelevanceModel } from '../../src/models/relevance.ts';
 import { textWindows } from '../../src/models/relevance.ts';
 import { cacheNames } from '../../src/vlm/decoder.ts';
+import { createSession } from '../../src/models/loader.ts';
+import { spliceCpu } from '../../src/vlm/splice.ts';
 import {
   answerQuestion,
   encodeVideo,
@@ -166,4 +168,63 @@ describe('a question end to end (wasm, CPU KVTP backend)', () => {
     });
     expect(none.generation.stopped).toBe('cancelled');
   }, 60_000);
+});
+
+describe('keeping every token', () => {
+  it('gives the decoder exactly the unpruned embeddings and the same answer', async () => {
+    const ort = onnxRuntime();
+    const frames = [0, 1, 2].map((i) => frame(i + 0.5, 64, 64, i + 7));
+    const video = await encodeVideo(ort, vlm, relevance, frames, 3);
+    const all = { ...settings, method: 'none' as const, keepRatio: 1 };
+    const { selection, reduced } = await selectTokens(
+      cpuBackend(),
+      relevance,
+      video,
+      'Where?',
+      all,
+    );
+    expect(reduced.features).toEqual(video.tokens.features);
+    const viaKvtp = await answerQuestion(ort, vlm, video, selection, reduced, {
+      maxNewTokens: 5,
+      temperature: 0,
+      topP: 1,
+    });
+    // the unpruned path by hand: every placeholder gets its frame's raw vision token
+    const prompt = vlm.prompt.build(
+      'Where?',
+      frames.map((f) => ({ t: f.t, keep: 64 })),
+      3,
+    );
+    const e = await vlm.decoder.embedIds(prompt.ids);
+    const embeds = new Float32Array((await e.getData()) as Float32Array);
+    spliceCpu(embeds, video.tokens.features, prompt.imagePositions, 64);
+    const direct = await vlm.decoder.generate(
+      new ort.Tensor('float32', embeds, [1, prompt.ids.length, 64]),
+      [3],
+      {
+        maxNewTokens: 5,
+        temperature: 0,
+        topP: 1,
+      },
+    );
+    expect(viaKvtp.generation.ids).toEqual(direct.ids);
+    expect(viaKvtp.promptTokens).toBe(viaKvtp.promptTokensUnpruned);
+  });
+});
+
+describe('loading errors', () => {
+  it('a file that is not a model is a bad-model error naming it', async () => {
+    const files = new Map([['onnx/x.onnx', new Blob([new Uint8Array([1, 2, 3, 4])])]]);
+    await expect(
+      createSession(onnxRuntime(), files, { base: 'onnx/x' }, 'fp32', { provider: 'wasm' }),
+    ).rejects.toMatchObject({ code: 'bad-model', message: expect.stringContaining('onnx/x.onnx') });
+  });
+  it('a variant that was not loaded is a missing-file error', async () => {
+    await expect(
+      createSession(onnxRuntime(), new Map(), { base: 'onnx/x' }, 'q4', { provider: 'wasm' }),
+    ).rejects.toMatchObject({
+      code: 'missing-file',
+      message: expect.stringContaining('onnx/x_q4.onnx'),
+    });
+  });
 });
