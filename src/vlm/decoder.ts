@@ -69,6 +69,8 @@ export class KvDecoder {
     private readonly decoder: OrtSession,
     private readonly layout: Layout,
     private readonly topK: TopK | null = null,
+    /** Longest piece of a prompt run at once (see forward). */
+    private readonly prefillChunk = 256,
   ) {
     this.names = cacheNames(layout);
   }
@@ -86,7 +88,8 @@ export class KvDecoder {
     return out.inputs_embeds!;
   }
 
-  private reset() {
+  /** Empty the KV cache (a new sequence starts). */
+  reset(): void {
     for (const t of this.cache) t.dispose();
     const { kvHeads, headDim } = this.layout;
     this.cache = this.names.past.map(
@@ -97,6 +100,31 @@ export class KvDecoder {
 
   /** Run the decoder on `embeds` [1, n, D] after the cache; returns the last row's candidates. */
   async forward(embeds: OrtTensor, k: number): Promise<Candidates> {
+    const n = embeds.dims[1]!;
+    const chunk = this.prefillChunk;
+    if (n > chunk && embeds.location === 'cpu') {
+      // Long prompts go in chunks: the merged decoder returns logits for every position, and
+      // [n, vocab] logits (and [heads, n, n] attention) of a whole video prompt can exceed a
+      // GPU's buffer limits; the cache makes chunked prefill exact.
+      const data = embeds.data as Float32Array;
+      const width = embeds.dims[2]!;
+      let last: Candidates | null = null;
+      for (let at = 0; at < n; at += chunk) {
+        const m = Math.min(chunk, n - at);
+        const part = new this.ort.Tensor('float32', data.subarray(at * width, (at + m) * width), [
+          1,
+          m,
+          width,
+        ]);
+        last = await this.forwardOnce(part, at + m === n ? k : 0);
+        part.dispose();
+      }
+      return last!;
+    }
+    return this.forwardOnce(embeds, k);
+  }
+
+  private async forwardOnce(embeds: OrtTensor, k: number): Promise<Candidates> {
     const n = embeds.dims[1]!;
     const total = this.length + n;
     const feeds: Record<string, OrtTensor> = {
@@ -117,6 +145,10 @@ export class KvDecoder {
     this.length = total;
     const logits = out.logits!;
     const vocab = logits.dims[2]!;
+    if (k === 0) {
+      logits.dispose(); // an inner chunk of a long prompt: only the cache matters
+      return { values: new Float32Array(0), ids: new Uint32Array(0) };
+    }
     try {
       if (this.topK && logits.location === 'gpu-buffer') {
         return await this.topK.run(logits.gpuBuffer as GPUBuffer, n - 1, vocab);

@@ -21,6 +21,15 @@ const benchKernels: Handler<'benchKernels'> = async (args, { signal, emit }) => 
   return { rows };
 };
 
+const benchPrefillHandler: Handler<'benchPrefill'> = async (args, { emit }) => {
+  const { benchPrefill } = await import('../vlm/bench-prefill.ts');
+  const { onnxRuntime } = await import('../models/ort.ts');
+  const ctx = await gpu(() => acquireGpu(navigator.gpu));
+  return benchPrefill(onnxRuntime(), ctx, args, (stage) =>
+    emit({ type: 'progress', stage, done: 0, total: 0 }),
+  );
+};
+
 export interface HandlerContext {
   readonly signal: AbortSignal;
   emit(event: PipelineEvent, transfer?: Transferable[]): void;
@@ -38,6 +47,7 @@ export const handlers: { [K in CommandName]: Handler<K> } = {
   select,
   counters: workCounters,
   benchKernels,
+  benchPrefill: benchPrefillHandler,
 };
 
 /** Commands that replace earlier work of the same kind: a new one cancels the running one. */

@@ -5,6 +5,7 @@
 
 import type { ErrorInfo } from './errors.ts';
 import type { BenchRow, BenchShape } from '../kvtp/bench.ts';
+import type { PrefillBenchArgs, PrefillBenchResult } from '../vlm/bench-prefill.ts';
 import type { ReductionMethod } from '../kvtp/types.ts';
 import type { AskResult, AskSettings, Selection, WorkCounters } from './ask-types.ts';
 import type { FrameStamp, VideoInfo } from '../video/types.ts';
@@ -21,6 +22,8 @@ export interface Commands {
   select: { args: AskArgs; result: Selection };
   /** How often each expensive step ran since the worker started. */
   counters: { args: Record<string, never>; result: WorkCounters };
+  /** Time a decoder's prefill and decoding (for `npm run bench:prefill`). */
+  benchPrefill: { args: PrefillBenchArgs; result: PrefillBenchResult };
   /** Time the KVTP kernels on generated tokens (for `npm run bench:kernels`). */
   benchKernels: { args: BenchKernelsArgs; result: { rows: BenchRow[] } };
 }

@@ -6,7 +6,7 @@ import { cpuBackend } from '../../src/kvtp/cpu.ts';
 import { onnxRuntime } from '../../src/models/ort.ts';
 import type { RelevanceModel } from '../../src/models/relevance.ts';
 import { textWindows } from '../../src/models/relevance.ts';
-import { cacheNames } from '../../src/vlm/decoder.ts';
+import { cacheNames, KvDecoder } from '../../src/vlm/decoder.ts';
 import { createSession } from '../../src/models/loader.ts';
 import { spliceCpu } from '../../src/vlm/splice.ts';
 import {
@@ -80,6 +80,20 @@ describe('fixture sessions', () => {
     step.values.forEach((v, i) => expect(Math.abs(v - whole.values[i]!)).toBeLessThan(1e-4));
     expect(full.ids.length).toBe(1);
     expect(full.ids[0]).toBe(whole.ids[0]);
+  });
+});
+
+describe('chunked prefill', () => {
+  it('gives the same next tokens as one pass (the cache carries the chunks)', async () => {
+    const d = vlm.decoder as unknown as { embed: never; decoder: never };
+    const chunked = new KvDecoder(onnxRuntime(), d.embed, d.decoder, vlm.manifest.decoder, null, 5);
+    const ids = vlm.prompt.encode('How many circles appeared in the video?');
+    const opts = { maxNewTokens: 4, temperature: 0, topP: 1 };
+    const whole = await vlm.decoder.generate(await vlm.decoder.embedIds(ids), [], opts);
+    const parts = await chunked.generate(await chunked.embedIds(ids), [], opts);
+    expect(parts.ids).toEqual(whole.ids);
+    expect(parts.cacheLength).toBe(whole.cacheLength);
+    expect(parts.logitRowsRead).toBe(whole.logitRowsRead); // inner chunks read nothing
   });
 });
 

@@ -1,0 +1,84 @@
+// `npm run bench:prefill`: time to first token of a decoder with SmolVLM2-256M's text dimensions
+// (random weights, made here by tools/fixtures/make_fixtures.py --bench-decoder, not committed)
+// in headless Chromium on this machine's WebGPU, for the prompt of a 32-frame video question
+// with every vision token and with KVTP at keep ratios 0.3, 0.2 and 0.1; and decoding speed with
+// the KV cache kept on the GPU against copying cache and logits to the CPU every step. Prints
+// numbers and ratios; asserts nothing.
+
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ensureBuilt, ROOT } from '../cli/build.ts';
+import { openSession } from '../cli/browser.ts';
+import { SMOLVLM2_256M } from '../src/models/registry.ts';
+import type { PrefillBenchResult } from '../src/vlm/bench-prefill.ts';
+
+const run = promisify(execFile);
+const DIR = join(ROOT, 'bench/.cache/prefill');
+const FRAMES = 32;
+const TEXT = 120; // the video prompt's text tokens and the question, about
+const N = SMOLVLM2_256M.vision.tokensPerFrame;
+const STEPS = 16;
+
+async function main() {
+  if (!existsSync(join(DIR, 'decoder_model_merged.onnx'))) {
+    console.log('bench:prefill — making the random-weight decoder (SmolVLM2-256M dimensions) …');
+    mkdirSync(DIR, { recursive: true });
+    await run('/usr/bin/python3', ['tools/fixtures/make_fixtures.py', '--bench-decoder', DIR], {
+      cwd: ROOT,
+    });
+  }
+  await ensureBuilt((line) => console.log(`  ${line}`));
+  const prompts = [
+    { label: 'all tokens', tokens: TEXT + FRAMES * N },
+    ...[0.3, 0.2, 0.1].map((r) => ({
+      label: `KVTP ρ ${r}`,
+      tokens: TEXT + Math.round(r * FRAMES * N),
+    })),
+  ];
+  const session = await openSession({ serve: { mounts: { '/bench-model/': DIR } } });
+  let result: PrefillBenchResult;
+  try {
+    const origin = new URL(session.page.url()).origin;
+    const outcome = await session.request<PrefillBenchResult>(
+      'benchPrefill',
+      {
+        modelUrl: `${origin}/bench-model/decoder_model_merged.onnx`,
+        layout: SMOLVLM2_256M.decoder,
+        hidden: SMOLVLM2_256M.vision.hidden,
+        prompts,
+        decodeFrom: 'KVTP ρ 0.2',
+        decodeSteps: STEPS,
+      },
+      { onEvent: (e) => console.log(`  ${(e as { stage?: string }).stage ?? ''}`) },
+    );
+    if (outcome.error) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
+    result = outcome.result;
+  } finally {
+    await session.close();
+  }
+  const base = result.prefill[0]!.firstTokenMs;
+  console.log('');
+  console.log(
+    `prefill, ${FRAMES} frames × ${N} tokens + ${TEXT} text tokens (SmolVLM2-256M text dimensions)`,
+  );
+  console.log('prompt          tokens  first token   vs all tokens');
+  for (const p of result.prefill) {
+    console.log(
+      `${p.label.padEnd(16)}${String(p.tokens).padStart(6)}  ${(p.firstTokenMs / 1000).toFixed(2).padStart(8)} s   ${(p.firstTokenMs / base).toFixed(2)}× (${(base / p.firstTokenMs).toFixed(1)}× faster)`,
+    );
+  }
+  const d = result.decode;
+  console.log('');
+  console.log(`decoding ${d.steps} tokens after the KVTP ρ 0.2 prompt`);
+  console.log(
+    `  KV cache on the GPU, top-K read back:   ${d.gpuCacheTokensPerSecond.toFixed(2)} tokens/s`,
+  );
+  console.log(
+    `  cache and logits copied every step:     ${d.copyPerStepTokensPerSecond.toFixed(2)} tokens/s`,
+  );
+  console.log(`  ratio: ${(d.gpuCacheTokensPerSecond / d.copyPerStepTokensPerSecond).toFixed(2)}×`);
+}
+
+await main();
