@@ -1,13 +1,41 @@
-// The page, one flow top to bottom: a video comes in, its frames are sampled and shown.
+// The page, one flow top to bottom: a video comes in and its frames are sampled and shown; a
+// question selects tokens (drawn over every frame and on the time line) and the answer streams.
+import { useEffect } from 'react';
+import { useAskStore } from '../store/ask.ts';
 import { useVideoStore } from '../store/video.ts';
+import { Chat } from './Chat.tsx';
+import { Controls } from './Controls.tsx';
 import { DropZone } from './DropZone.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import { Timeline } from './Timeline.tsx';
 import { VideoPanel } from './VideoPanel.tsx';
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
 
 export function App() {
   const hasVideo = useVideoStore((s) => s.info !== null || s.pending !== null);
+  const info = useVideoStore((s) => s.info);
+  const sampling = useVideoStore((s) => s.pending !== null);
   const error = useVideoStore((s) => s.error);
   const dismissError = useVideoStore((s) => s.dismissError);
+  const setFrameCount = useVideoStore((s) => s.setFrameCount);
+  const ask = useAskStore();
+
+  // a new video: the old question's selection no longer applies
+  useEffect(() => useAskStore.getState().resetForVideo(), [info]);
+
+  const disabledReason = !info
+    ? 'Open a video first.'
+    : sampling
+      ? 'The video is still being sampled.'
+      : null;
   return (
     <div className="app">
       <header className="app-header">
@@ -17,7 +45,31 @@ export function App() {
       <main>
         {error && <ErrorBanner error={error} onDismiss={dismissError} />}
         <DropZone compact={hasVideo} />
-        <VideoPanel />
+        {info && (
+          <Controls
+            values={ask.controls}
+            onChange={(patch) => {
+              ask.setControls(patch);
+              if (patch.frames !== undefined) setFrameCount(patch.frames);
+            }}
+            learnedHead={false}
+          />
+        )}
+        {info && ask.selection && <Timeline selection={ask.selection} duration={info.duration} />}
+        <VideoPanel selection={ask.selection} />
+        {info && (
+          <Chat
+            turns={ask.turns}
+            busy={ask.busy}
+            disabledReason={disabledReason}
+            onAsk={(q) => void ask.ask(q)}
+            onStop={ask.stop}
+            onExport={(id) => {
+              const text = ask.exportTurn(id);
+              if (text) download(`kvtp-run-${id}.json`, text);
+            }}
+          />
+        )}
       </main>
     </div>
   );

@@ -7,6 +7,7 @@ import { openVideo } from './open-video.ts';
 import { ask, select, workCounters } from './ask.ts';
 import { acquireGpu } from '../gpu/device.ts';
 import { gpu } from './state.ts';
+import { onnxRuntime } from '../models/ort.ts';
 
 const benchKernels: Handler<'benchKernels'> = async (args, { signal, emit }) => {
   // loaded on demand: the bench code stays out of the app's first load
@@ -23,7 +24,6 @@ const benchKernels: Handler<'benchKernels'> = async (args, { signal, emit }) => 
 
 const benchPrefillHandler: Handler<'benchPrefill'> = async (args, { emit }) => {
   const { benchPrefill } = await import('../vlm/bench-prefill.ts');
-  const { onnxRuntime } = await import('../models/ort.ts');
   const ctx = await gpu(() => acquireGpu(navigator.gpu));
   return benchPrefill(onnxRuntime(), ctx, args, (stage) =>
     emit({ type: 'progress', stage, done: 0, total: 0 }),

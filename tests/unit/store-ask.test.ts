@@ -1,0 +1,135 @@
+// The ask store: a question streams into its turn after the selection arrives, a pruning change
+// after a question re-runs only the selection, Stop cancels, and a finished run exports as JSON.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONTROLS, useAskStore } from '../../src/store/ask.ts';
+import { setPipelineClient } from '../../src/store/pipeline.ts';
+import type { AskResult, Selection } from '../../src/worker/ask-types.ts';
+import { fakePipeline } from './fake-worker.ts';
+
+function selection(question: string, keep: number): Selection {
+  return {
+    question,
+    settings: {
+      method: 'tome',
+      allocation: 'kvtp',
+      keepRatio: 0.2,
+      temperature: 2,
+      minPerFrame: 1,
+      head: 'logit',
+      seed: 0,
+    },
+    grid: [2, 2],
+    imageFit: [1, 1],
+    frames: [{ t: 0.5, score: 1, keep, tokens: 4, indices: [0], groups: [[0, 1, 2, 3]] }],
+    visualTotal: 4,
+    visualKept: keep,
+  };
+}
+
+const figures = {
+  visualTotal: 4,
+  visualKept: 1,
+  promptTokens: 10,
+  promptTokensUnpruned: 13,
+  generatedTokens: 2,
+  prefillFlops: 1,
+  prefillFlopsUnpruned: 2,
+  timings: {
+    decodeMs: 1,
+    visionMs: 1,
+    relevanceMs: 1,
+    reduceMs: 1,
+    prefillMs: 1,
+    firstTokenMs: 1,
+    tokensPerSecond: 1,
+  },
+};
+
+function script(opts: { hang?: boolean } = {}) {
+  return fakePipeline((req, send, cancelled) => {
+    const args = req.args as { question: string; settings: { keepRatio: number } };
+    if (req.command === 'select') {
+      send({
+        type: 'result',
+        id: req.id,
+        result: selection(args.question, Math.round(args.settings.keepRatio * 4)),
+      });
+      return;
+    }
+    if (req.command !== 'ask') return;
+    const sel = selection(args.question, 1);
+    send({ type: 'event', id: req.id, event: { type: 'selection', selection: sel } });
+    send({ type: 'event', id: req.id, event: { type: 'token', id: 7, text: 'Re' } });
+    if (opts.hang) return; // answered only by a cancel
+    send({ type: 'event', id: req.id, event: { type: 'token', id: 8, text: 'd.' } });
+    if (cancelled()) return;
+    const result: AskResult = {
+      answer: 'Red.',
+      model: 'fixture-vlm',
+      provider: 'webgpu',
+      decoder: { cache: 'gpu', logitRowsRead: 0, cacheLength: 12 },
+      selection: sel,
+      figures,
+      stop: 'eos',
+    };
+    send({ type: 'result', id: req.id, result });
+  });
+}
+
+beforeEach(() => {
+  useAskStore.setState({
+    controls: DEFAULT_CONTROLS,
+    turns: [],
+    results: {},
+    selection: null,
+    busy: false,
+    reselecting: false,
+  });
+});
+
+describe('ask store', () => {
+  it('streams the answer into the turn, keeps the selection and exports the run', async () => {
+    const fake = script();
+    setPipelineClient(fake.client);
+    await useAskStore.getState().ask('What colour?');
+    const s = useAskStore.getState();
+    expect(s.turns).toHaveLength(1);
+    expect(s.turns[0]).toMatchObject({ question: 'What colour?', answer: 'Red.', status: 'done' });
+    expect(s.selection?.question).toBe('What colour?');
+    expect(s.busy).toBe(false);
+    const exported = JSON.parse(s.exportTurn(s.turns[0]!.id)!) as {
+      question: string;
+      answer: string;
+    };
+    expect(exported).toMatchObject({ question: 'What colour?', answer: 'Red.' });
+    expect((fake.requests[0]!.args as { settings: { method: string } }).settings.method).toBe(
+      'tome',
+    );
+  });
+
+  it('re-runs only the selection when a pruning setting changes after a question', async () => {
+    const fake = script();
+    setPipelineClient(fake.client);
+    await useAskStore.getState().ask('What colour?');
+    useAskStore.getState().setControls({ keepRatio: 0.5 });
+    await expect.poll(() => useAskStore.getState().selection?.visualKept).toBe(2);
+    expect(fake.requests.map((r) => r.command)).toEqual(['ask', 'select']);
+    useAskStore.getState().setControls({ frames: 16 }); // not a pruning setting: nothing runs
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('Stop cancels the running answer and keeps what came', async () => {
+    const fake = script({ hang: true });
+    setPipelineClient(fake.client);
+    const asking = useAskStore.getState().ask('What colour?');
+    await expect.poll(() => useAskStore.getState().turns[0]?.answer).toBe('Re');
+    useAskStore.getState().stop();
+    await asking;
+    expect(useAskStore.getState().turns[0]).toMatchObject({
+      status: 'stopped',
+      answer: 'Re',
+      error: null,
+    });
+    expect(fake.cancelled.size).toBe(1);
+  });
+});
