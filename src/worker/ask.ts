@@ -21,7 +21,7 @@ import {
 import type { AskResult, Selection, WorkCounters } from './ask-types.ts';
 import { CodedError } from './errors.ts';
 import type { Handler, HandlerContext } from './handlers.ts';
-import { loadRelevance, loadVlm } from './models.ts';
+import { forgetModels, loadRelevance, loadVlm } from './models.ts';
 import { currentVideo, gpu } from './state.ts';
 
 const counters: { -readonly [K in keyof WorkCounters]: number } = {
@@ -38,6 +38,7 @@ export function countDecode(): void {
   counters.videoDecodes++;
 }
 
+let lastDevice: GPUDevice | null | undefined;
 let features: { video: SampledVideo; key: string; value: Promise<VideoFeatures> } | null = null;
 
 async function gpuOrNull(): Promise<GpuContext | null> {
@@ -79,6 +80,15 @@ async function prepare(
   const video = currentVideo();
   if (!video) throw new CodedError('no-video', 'Open a video first, then ask about it');
   const gpuCtx = await gpuOrNull();
+  if (gpuCtx?.device !== lastDevice) {
+    // a new device (the old one was lost): sessions and features made on the old one are gone;
+    // the open video and the conversation stay, the models load again on the new device
+    if (lastDevice !== undefined) {
+      forgetModels();
+      features = null;
+    }
+    lastDevice = gpuCtx?.device ?? null;
+  }
   const load = {
     gpu: gpuCtx,
     signal: hc.signal,
