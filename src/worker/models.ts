@@ -16,6 +16,7 @@ import { onnxRuntime } from '../models/ort.ts';
 import { FIXTURE_RELEVANCE, FIXTURE_VLM, HUB_RELEVANCE, HUB_VLMS } from '../models/registry.ts';
 import { RelevanceModel } from '../models/relevance.ts';
 import { MemoryStore, OpfsStore, type ModelStore } from '../models/store.ts';
+import { fileUrl } from '../models/source.ts';
 import { cacheNames, KvDecoder } from '../vlm/decoder.ts';
 import { TopK } from '../vlm/sample.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
@@ -78,10 +79,10 @@ async function files(m: ModelManifest, ctx: LoadContext, extra: string[]) {
       if (blob) got.set(path, blob);
       continue;
     }
-    const url = m.source.kind === 'hub' ? null : new URL(path, new URL(m.source.base, origin)).href;
+    const url = fileUrl(m.source, path, origin);
     if (url) {
-      const r = await fetch(url, { signal: ctx.signal });
-      if (r.ok) got.set(path, await r.blob());
+      const r = await fetch(url, { signal: ctx.signal }).catch(() => null);
+      if (r?.ok) got.set(path, await r.blob()); // optional: the tokenizer has defaults
     }
   }
   return { got, variant };
