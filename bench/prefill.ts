@@ -1,6 +1,7 @@
 // `npm run bench:prefill`: time to first token of a decoder with SmolVLM2-256M's text dimensions
 // (random weights, made here by tools/fixtures/make_fixtures.py --bench-decoder, not committed)
-// in headless Chromium on this machine's WebGPU, for the prompt of a 32-frame video question
+// in headless Chromium on this machine's WebGPU, for the prompt of a video question (32 frames,
+// or --frames N)
 // with every vision token and with KVTP at keep ratios 0.3, 0.2 and 0.1; and decoding speed with
 // the KV cache kept on the GPU against copying cache and logits to the CPU every step. Prints
 // numbers and ratios; asserts nothing.
@@ -8,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { ensureBuilt, ROOT } from '../cli/build.ts';
 import { openSession } from '../cli/browser.ts';
 import { SMOLVLM2_256M } from '../src/models/registry.ts';
@@ -16,7 +17,11 @@ import type { PrefillBenchResult } from '../src/vlm/bench-prefill.ts';
 
 const run = promisify(execFile);
 const DIR = join(ROOT, 'bench/.cache/prefill');
-const FRAMES = 32;
+// --frames N: the video's sampled frames (default 32, as the app); on a CPU-emulated GPU a
+// 32-frame unpruned prefill takes tens of minutes, so smaller runs are useful there
+const FRAMES = Number(
+  parseArgs({ options: { frames: { type: 'string', default: '32' } } }).values.frames,
+);
 const TEXT = 120; // the video prompt's text tokens and the question, about
 const N = SMOLVLM2_256M.vision.tokensPerFrame;
 const STEPS = 16;
