@@ -21,25 +21,47 @@ export interface BuiltPrompt {
   readonly imagePositions: Uint32Array;
 }
 
-/** MM:SS (or H:MM:SS past an hour), as the processor writes frame times. */
-export function clock(seconds: number, withHours = false): string {
+/** A frame's time as the processor writes it: whole minutes (not wrapped at an hour) and seconds, MM:SS. */
+export function frameClock(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  return withHours || h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-/** The video part of the user turn: intro, one line per frame with its image block, outro. */
+/** A duration as Python's str(timedelta(seconds=int(d))) writes it: H:MM:SS, e.g. 0:00:16. */
+export function durationClock(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  return `${Math.floor(s / 3600)}:${mm}:${String(s % 60).padStart(2, '0')}`;
+}
+
+const ONES = (
+  'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen ' +
+  'fifteen sixteen seventeen eighteen nineteen'
+).split(' ');
+const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
+
+/** English number words as the `num2words` package writes them (32 → thirty-two, 256 → two hundred and fifty-six). */
+export function numberWords(n: number): string {
+  if (!Number.isInteger(n) || n < 0 || n >= 1000) return String(n);
+  if (n < 20) return ONES[n]!;
+  if (n < 100) return TENS[Math.floor(n / 10)]! + (n % 10 ? `-${ONES[n % 10]!}` : '');
+  const rest = n % 100;
+  return `${ONES[Math.floor(n / 100)]!} hundred${rest ? ` and ${numberWords(rest)}` : ''}`;
+}
+
+/**
+ * The video part of the user turn as SmolVLM2's processor writes it: the intro (frame count in
+ * words, duration H:MM:SS), one line per frame with its image block, the outro.
+ */
 export function videoText(
   frames: readonly PromptFrame[],
   duration: number,
   tokens: VlmManifest['tokens'],
 ): string {
-  const intro = `You are provided the following series of ${frames.length} frames from a ${clock(duration, true)} [H:MM:SS] video.\n`;
+  const intro = `You are provided the following series of ${numberWords(frames.length)} frames from a ${durationClock(duration)} [H:MM:SS] video.\n`;
   const lines = frames.map(
     (f) =>
-      `\nFrame from ${clock(f.t)}:${tokens.frameStart}${tokens.imageText.repeat(f.keep)}${tokens.frameEnd}`,
+      `\nFrame from ${frameClock(f.t)}:${tokens.frameStart}${tokens.imageText.repeat(f.keep)}${tokens.frameEnd}`,
   );
   return `${intro}${lines.join('')}\n\n`;
 }

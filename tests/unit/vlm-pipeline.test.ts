@@ -9,6 +9,7 @@ import { textWindows } from '../../src/models/relevance.ts';
 import { cacheNames, KvDecoder } from '../../src/vlm/decoder.ts';
 import { createSession } from '../../src/models/loader.ts';
 import { spliceCpu } from '../../src/vlm/splice.ts';
+import { durationClock, frameClock, numberWords } from '../../src/vlm/prompt.ts';
 import {
   answerQuestion,
   encodeVideo,
@@ -110,7 +111,7 @@ describe('prompt', () => {
     );
     expect(p.imagePositions.length).toBe(5);
     expect(p.text).toContain(
-      'You are provided the following series of 3 frames from a 0:01:20 [H:MM:SS] video.',
+      'You are provided the following series of three frames from a 0:01:20 [H:MM:SS] video.',
     );
     expect(p.text).toContain(
       '\nFrame from 00:01:<fake_token_around_image><global-img><image><image><image><fake_token_around_image>',
@@ -122,6 +123,21 @@ describe('prompt', () => {
     expect(p.text.endsWith('How many circles?<end_of_utterance>\nAssistant:')).toBe(true);
     expect(p.ids[0]).toBe(1); // <|im_start|>
     expect(p.ids.filter((id) => id === 5).length).toBe(6); // two <fake_token_around_image> per frame
+  });
+
+  it('writes counts, durations and frame times as SmolVLM2’s processor does', () => {
+    expect([1, 20, 32, 64, 100, 256].map(numberWords)).toEqual([
+      'one',
+      'twenty',
+      'thirty-two',
+      'sixty-four',
+      'one hundred',
+      'two hundred and fifty-six',
+    ]);
+    expect(durationClock(16.9)).toBe('0:00:16');
+    expect(durationClock(7322)).toBe('2:02:02');
+    expect(frameClock(59.99)).toBe('00:59');
+    expect(frameClock(4530)).toBe('75:30'); // minutes are not wrapped into hours
   });
 
   it('cuts a long question into padded windows of the text encoder', () => {

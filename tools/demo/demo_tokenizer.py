@@ -22,10 +22,10 @@ PATH = os.path.join(CACHE, "tokenizer.json")
 def corpus():
     texts = []
     pb = PromptBuilder.__new__(PromptBuilder)
-    for n in range(1, 65):
+    for n in list(range(1, 65)) + [96, 100, 128, 160, 200, 256]:
         for d in range(0, 200, 7):
             texts.append(pb.intro(n, d))
-            texts.append(pb.intro(n, d, long_form=True))
+            texts.append(pb.intro(n, d, long_form=False))
     for s in range(0, 120):
         texts.append(f"\nFrame from {format_timestamp(s)}:")
     for i in range(300):

@@ -17,14 +17,21 @@ TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eight
 
 
 def num2words(n):
+    """English number words as the `num2words` package writes them (SmolVLM2's processor uses
+    it for the frame count): 32 -> thirty-two, 256 -> two hundred and fifty-six."""
     if n < 20:
         return NUM_WORDS[n]
     if n < 100:
         return TENS[n // 10] + ("-" + NUM_WORDS[n % 10] if n % 10 else "")
+    if n < 1000:
+        rest = n % 100
+        return NUM_WORDS[n // 100] + " hundred" + (" and " + num2words(rest) if rest else "")
     return str(n)
 
 
-def format_duration(seconds, long_form=False):
+def format_duration(seconds, long_form=True):
+    """The processor's str(timedelta(seconds=int(d))): H:MM:SS (0:00:16). The short M:SS form is
+    only a training variant."""
     s = int(seconds)
     h, m, sec = s // 3600, (s % 3600) // 60, s % 60
     if long_form or h > 0:
@@ -33,6 +40,7 @@ def format_duration(seconds, long_form=False):
 
 
 def format_timestamp(seconds):
+    """The processor's frame time: minutes (not wrapped at an hour) and seconds, MM:SS."""
     s = int(seconds)
     return f"{s // 60:02d}:{s % 60:02d}"
 
@@ -57,7 +65,7 @@ class PromptBuilder:
             ids = self._cache[text] = self.tok.encode(text)
         return ids
 
-    def intro(self, n_frames, duration, long_form=False):
+    def intro(self, n_frames, duration, long_form=True):
         return (
             f"User: You are provided the following series of {num2words(n_frames)} frames "
             f"from a {format_duration(duration, long_form)} [H:MM:SS] video.\n"
@@ -68,7 +76,7 @@ class PromptBuilder:
         variant = variant or {}
         ids = [self.bos_id] if variant.get("bos") else []
         ids.append(self.start_id)
-        text = self.intro(len(timestamps), duration, variant.get("long_duration", False))
+        text = self.intro(len(timestamps), duration, not variant.get("short_duration", False))
         for t, k in zip(timestamps, keep):
             ids += self._enc(text + f"\nFrame from {format_timestamp(t)}:")
             text = ""

@@ -87,7 +87,7 @@ class VideoSampler:
         rho, mode, method, scores = pruning_plan(rng, relevance)
         keep = budgets(rng, rho, mode, scores, n_frames, tokens.shape[1])
         kept = reduce_frames(tokens, keep, method, rng)
-        variant = {"bos": rng.random() < 0.1, "long_duration": rng.random() < 0.3}
+        variant = {"bos": rng.random() < 0.1, "short_duration": rng.random() < 0.3}
         return self.pack(spec, idx, kept, qs, variant)
 
     def pack(self, spec, idx, kept, qs, variant=None):
