@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from kvtp_np import allocate, reduce_frames
-from questions import question_target, sample_questions
+from questions import all_questions, question_target, sample_questions
 from relevance_data import frame_content, is_relevant
 from render import render_frames, simulate_codec
 from sampling import sample_indices
@@ -58,8 +58,9 @@ def budgets(rng, rho, mode, scores, n_frames, tokens):
 class VideoSampler:
     """Fresh train-split videos encoded by the frozen vision encoder."""
 
-    def __init__(self, vision, builder, split="train", seed=0, codec=True):
+    def __init__(self, vision, builder, split="train", seed=0, codec=True, questions=0):
         self.vision = vision
+        self.questions = questions  # pack up to this many questions per video (0: one per kind)
         self.pb = builder
         self.split = split
         self.rng = np.random.default_rng([11, seed])
@@ -81,6 +82,11 @@ class VideoSampler:
         spec = make_scene(self.split, index, frames_sampled=n_frames)
         idx, tokens = self.encode(spec, n_frames)
         qs = sample_questions(spec, rng)
+        if self.questions > len(qs):
+            # more answers per video prefix: further phrasings of the video's questions
+            extra = all_questions(spec)
+            picks = rng.permutation(len(extra))[: self.questions - len(qs)]
+            qs = qs + [extra[int(i)] for i in picks]
         focus = qs[int(rng.integers(0, len(qs)))]
         target = question_target(spec, focus)
         relevance = np.array([is_relevant(frame_content(spec, int(t)), target) for t in idx], float)
