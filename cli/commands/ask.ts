@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { intOption, numberOption, parse, UsageError } from '../args.ts';
 import { openSession } from '../browser.ts';
 import { errorValue, output } from '../output.ts';
+import { DEFAULT_RELEVANCE, DEFAULT_VLM } from '../../src/models/registry.ts';
 import { DEFAULT_FRAMES, MAX_FRAMES, MIN_FRAMES } from '../../src/video/types.ts';
 import type { AskResult, AskSettings } from '../../src/worker/ask-types.ts';
 import type { OpenResult } from '../../src/worker/protocol.ts';
@@ -13,7 +14,8 @@ import type { OpenResult } from '../../src/worker/protocol.ts';
 const USAGE =
   'usage: kvtp ask VIDEO "QUESTION" [--frames N] [--method none|random|tome|prumerge] ' +
   '[--allocation kvtp|paper|uniform|hard] [--keep RATIO] [--temperature T] [--min-per-frame K] ' +
-  '[--head logit|learned] [--max-tokens N] [--seed S] [--model ID] [--relevance ID] [--json]';
+  '[--head logit|learned] [--max-tokens N] [--seed S] [--model ID] [--relevance ID] ' +
+  '[--provider auto|wasm] [--json]';
 
 function oneOf<T extends string>(
   value: string | undefined,
@@ -43,6 +45,7 @@ export async function askCommand(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       model: { type: 'string' },
       relevance: { type: 'string' },
+      provider: { type: 'string' },
       json: { type: 'boolean' },
     });
     const question = values.question ?? positionals[1];
@@ -73,6 +76,7 @@ export async function askCommand(argv: string[]): Promise<number> {
         topP: 1,
       },
     };
+    const provider = oneOf(values.provider, 'provider', ['auto', 'wasm'] as const, 'auto');
     const frames = intOption(values.frames, 'frames', DEFAULT_FRAMES, MIN_FRAMES, MAX_FRAMES);
     const path = resolve(positionals[0]!);
     if (!existsSync(path) || !statSync(path).isFile()) {
@@ -89,8 +93,9 @@ export async function askCommand(argv: string[]): Promise<number> {
           question,
           settings,
           models: {
-            vlm: values.model ?? 'fixture-vlm',
-            relevance: values.relevance ?? 'fixture-relevance',
+            vlm: values.model ?? DEFAULT_VLM.id,
+            relevance: values.relevance ?? DEFAULT_RELEVANCE.id,
+            provider,
           },
         },
         {

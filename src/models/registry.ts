@@ -125,6 +125,57 @@ export const SIGLIP_BASE: RelevanceManifest = {
   imageOutput: 'pooler_output',
 };
 
+/**
+ * The embedded demo (issue 5): a small VLM trained here on the synthetic sparse-event videos of
+ * tools/demo (a CNN vision encoder giving an 8 × 8 grid of 128-wide tokens per 128 × 128 frame, a
+ * 3-layer Llama-style decoder), with SmolVLM2's contracts, prompt and chat template. Served from
+ * public/models/demo-vlm (tools/demo/package.py). It answers questions about those videos only.
+ */
+export const DEMO_VLM: VlmManifest = {
+  ...SMOLVLM2_256M,
+  id: 'demo-vlm',
+  title: 'Demo VLM (trained on synthetic sparse-event videos)',
+  source: { kind: 'url', base: 'models/demo-vlm/' },
+  variants: { f32: 'fp32', f16: 'fp32', available: ['fp32'] },
+  image: { ...SMOLVLM_IMAGE, width: 128, height: 128 },
+  vision: { tokensPerFrame: 64, grid: [8, 8], hidden: 128, separator: 'none' },
+  decoder: {
+    ...SMOLVLM2_256M.decoder,
+    layers: 3,
+    heads: 4,
+    kvHeads: 2,
+    headDim: 16,
+    intermediate: 192,
+    vocab: 514,
+  },
+  tokens: { ...SMOLVLM2_256M.tokens, bos: null, eos: [6], pad: 0, image: 4 },
+};
+
+/**
+ * The demo's relevance model: a SigLIP-style dual encoder trained with the sigmoid loss on the same
+ * videos (128 × 128 frames, 64-token questions, 64-wide embeddings), and the learned predictor
+ * head of issue 3 trained on its embeddings (`predictor_head.safetensors`). Scale and bias are the
+ * trained checkpoint's (public/models/demo-relevance/config.json; a unit test keeps them equal).
+ */
+export const DEMO_RELEVANCE: RelevanceManifest = {
+  ...SIGLIP_BASE,
+  id: 'demo-relevance',
+  title: 'Demo relevance model (trained on synthetic sparse-event videos)',
+  source: { kind: 'url', base: 'models/demo-relevance/' },
+  files: { ...SIGLIP_BASE.files, head: 'predictor_head.safetensors' },
+  variants: { f32: 'fp32', f16: 'fp32', available: ['fp32'] },
+  image: { ...SIGLIP_BASE.image, width: 128, height: 128 },
+  textLength: 64,
+  padToken: 0,
+  embedDim: 64,
+  logitScale: 13.310056,
+  logitBias: -9.804778,
+};
+
+/** The packages the app uses when no other model is chosen: they ship with it and work offline. */
+export const DEFAULT_VLM = DEMO_VLM;
+export const DEFAULT_RELEVANCE = DEMO_RELEVANCE;
+
 /** Hub VLMs in the order the picker shows them. */
 export const HUB_VLMS: readonly VlmManifest[] = [SMOLVLM2_256M, SMOLVLM2_500M];
 export const HUB_RELEVANCE: readonly RelevanceManifest[] = [SIGLIP_BASE];

@@ -4,14 +4,15 @@
 // pruning setting after a question re-runs only the selection in the worker.
 
 import { create } from 'zustand';
+import { DEFAULT_RELEVANCE, DEFAULT_VLM } from '../models/registry.ts';
 import type { AskResult, AskSettings, Selection } from '../worker/ask-types.ts';
 import { PipelineError } from '../worker/client.ts';
 import type { TurnView } from '../ui/Chat.tsx';
 import type { ControlValues } from '../ui/Controls.tsx';
 import { pipeline } from './pipeline.ts';
 
-/** The packages the page asks with (the fixture until the embedded demo model ships). */
-export const DEFAULT_MODELS = { vlm: 'fixture-vlm', relevance: 'fixture-relevance' } as const;
+/** The packages the page asks with: the embedded demo, which ships with the app. */
+export const DEFAULT_MODELS = { vlm: DEFAULT_VLM.id, relevance: DEFAULT_RELEVANCE.id } as const;
 
 const STORAGE_KEY = 'kvtp.settings.v1';
 

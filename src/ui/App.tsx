@@ -1,7 +1,9 @@
 // The page, one flow top to bottom: a video comes in and its frames are sampled and shown; a
 // question selects tokens (drawn over every frame and on the time line) and the answer streams.
 import { useEffect } from 'react';
+import { DEFAULT_RELEVANCE } from '../models/registry.ts';
 import { useAskStore } from '../store/ask.ts';
+import { sampleNamed, useSamplesStore } from '../store/samples.ts';
 import { useVideoStore } from '../store/video.ts';
 import { Chat } from './Chat.tsx';
 import { Controls } from './Controls.tsx';
@@ -27,6 +29,8 @@ export function App() {
   const dismissError = useVideoStore((s) => s.dismissError);
   const setFrameCount = useVideoStore((s) => s.setFrameCount);
   const ask = useAskStore();
+  const samples = useSamplesStore((s) => s.samples);
+  const sample = sampleNamed(samples, info?.name);
 
   // a new video: the old question's selection no longer applies
   useEffect(() => useAskStore.getState().resetForVideo(), [info]);
@@ -52,7 +56,7 @@ export function App() {
               ask.setControls(patch);
               if (patch.frames !== undefined) setFrameCount(patch.frames);
             }}
-            learnedHead={false}
+            learnedHead={DEFAULT_RELEVANCE.files.head !== null}
           />
         )}
         {info && ask.selection && <Timeline selection={ask.selection} duration={info.duration} />}
@@ -64,6 +68,7 @@ export function App() {
             disabledReason={disabledReason}
             onAsk={(q) => void ask.ask(q)}
             onStop={ask.stop}
+            suggestions={sample ? sample.questions.map((q) => q.question) : []}
             onExport={(id) => {
               const text = ask.exportTurn(id);
               if (text) download(`kvtp-run-${id}.json`, text);

@@ -22,6 +22,7 @@ export function Chat({
   onAsk,
   onStop,
   onExport,
+  suggestions = [],
 }: {
   turns: readonly TurnView[];
   busy: boolean;
@@ -30,6 +31,8 @@ export function Chat({
   onAsk: (question: string) => void;
   onStop: () => void;
   onExport: (turnId: number) => void;
+  /** Questions to offer (a sample video's): a click puts one in the question box. */
+  suggestions?: readonly string[];
 }) {
   const [draft, setDraft] = useState('');
   const canAsk = !busy && !disabledReason && draft.trim().length > 0;
@@ -80,6 +83,23 @@ export function Chat({
           </article>
         ))}
       </section>
+      {suggestions.length > 0 && (
+        <div className="suggestions" role="group" aria-label="Suggested questions">
+          {suggestions.map((q) => (
+            <button
+              key={q}
+              type="button"
+              className="chip"
+              onClick={() => {
+                setDraft(q);
+                document.getElementById('question')?.focus();
+              }}
+            >
+              {q}
+            </button>
+          ))}
+        </div>
+      )}
       <form className="ask" onSubmit={submit}>
         <label className="visually-hidden" htmlFor="question">
           Question

@@ -1,11 +1,16 @@
 // Where a video comes in: drop it anywhere on the zone, or pick it with the file input (labelled
 // "Video"). Only hands the File to the store; reading happens in the worker.
-import { useState, type DragEvent } from 'react';
+import { useEffect, useState, type DragEvent } from 'react';
+import { useSamplesStore } from '../store/samples.ts';
 import { useVideoStore } from '../store/video.ts';
 
 export function DropZone({ compact }: { compact: boolean }) {
   const open = useVideoStore((s) => s.open);
   const [over, setOver] = useState(false);
+  const samples = useSamplesStore((s) => s.samples);
+  const fetching = useSamplesStore((s) => s.fetching);
+  const sampleError = useSamplesStore((s) => s.error);
+  useEffect(() => void useSamplesStore.getState().load(), []);
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -48,6 +53,29 @@ export function DropZone({ compact }: { compact: boolean }) {
           }}
         />
       </label>
+      {samples.length > 0 && (
+        <div className="samples" role="group" aria-label="Sample videos">
+          <span className="hint">{compact ? 'Samples:' : 'No video at hand? Try a sample:'}</span>
+          {samples.map((s) => (
+            <button
+              key={s.file}
+              type="button"
+              className="button subtle"
+              disabled={fetching !== null}
+              title={`${s.title} (${s.duration.toFixed(0)} s)`}
+              onClick={() =>
+                void useSamplesStore
+                  .getState()
+                  .fetchFile(s)
+                  .then((file) => file && open(file))
+              }
+            >
+              {s.title}
+            </button>
+          ))}
+        </div>
+      )}
+      {sampleError && <p className="turn-error">{sampleError}</p>}
       {!compact && <p className="hint">The video never leaves this computer.</p>}
     </section>
   );

@@ -21,6 +21,7 @@ import {
 import type { AskResult, Selection, WorkCounters } from './ask-types.ts';
 import { CodedError } from './errors.ts';
 import type { Handler, HandlerContext } from './handlers.ts';
+import type { ModelChoice } from './protocol.ts';
 import { forgetModels, loadRelevance, loadVlm } from './models.ts';
 import { currentVideo, gpu } from './state.ts';
 
@@ -73,10 +74,7 @@ interface Prepared {
   encoded: boolean;
 }
 
-async function prepare(
-  models: { vlm: string; relevance: string },
-  hc: HandlerContext,
-): Promise<Prepared> {
+async function prepare(models: ModelChoice, hc: HandlerContext): Promise<Prepared> {
   const video = currentVideo();
   if (!video) throw new CodedError('no-video', 'Open a video first, then ask about it');
   const gpuCtx = await gpuOrNull();
@@ -90,7 +88,7 @@ async function prepare(
     lastDevice = gpuCtx?.device ?? null;
   }
   const load = {
-    gpu: gpuCtx,
+    gpu: models.provider === 'wasm' ? null : gpuCtx,
     signal: hc.signal,
     onProgress: (p: {
       file: string;
@@ -109,7 +107,7 @@ async function prepare(
   // one at a time: ONNX Runtime's WebGPU provider creates one session at a time
   const vlm = await loadVlm(models.vlm, load);
   const relevance = await loadRelevance(models.relevance, load);
-  const key = `${models.vlm}|${models.relevance}`;
+  const key = `${models.vlm}|${models.relevance}|${load.gpu ? 'webgpu' : 'wasm'}`;
   let encoded = false;
   if (!features || features.video !== video || features.key !== key) {
     hc.emit({ type: 'progress', stage: 'encoding frames', done: 0, total: video.frames.length });

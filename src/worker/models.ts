@@ -13,7 +13,14 @@ import {
   type VlmManifest,
 } from '../models/manifest.ts';
 import { onnxRuntime } from '../models/ort.ts';
-import { FIXTURE_RELEVANCE, FIXTURE_VLM, HUB_RELEVANCE, HUB_VLMS } from '../models/registry.ts';
+import {
+  DEMO_RELEVANCE,
+  DEMO_VLM,
+  FIXTURE_RELEVANCE,
+  FIXTURE_VLM,
+  HUB_RELEVANCE,
+  HUB_VLMS,
+} from '../models/registry.ts';
 import { RelevanceModel } from '../models/relevance.ts';
 import { MemoryStore, OpfsStore, type ModelStore } from '../models/store.ts';
 import { fileUrl } from '../models/source.ts';
@@ -29,6 +36,8 @@ import { CodedError } from './errors.ts';
 
 /** Every package the worker knows, by id. */
 export const MANIFESTS: readonly ModelManifest[] = [
+  DEMO_VLM,
+  DEMO_RELEVANCE,
   ...HUB_VLMS,
   ...HUB_RELEVANCE,
   FIXTURE_VLM,
@@ -155,13 +164,13 @@ async function loadRelevanceNow(m: RelevanceManifest, ctx: LoadContext): Promise
 
 /** The loaded VLM `id` (loaded on first use; a failed load is forgotten so it can be retried). */
 export function loadVlm(id: string, ctx: LoadContext): Promise<LoadedVlm> {
-  return remember(`vlm:${id}`, () =>
+  return remember(`vlm:${id}:${ctx.gpu ? 'webgpu' : 'wasm'}`, () =>
     loadVlmNow(manifestById(id, 'vlm'), ctx),
   ) as Promise<LoadedVlm>;
 }
 
 export function loadRelevance(id: string, ctx: LoadContext): Promise<RelevanceModel> {
-  return remember(`rel:${id}`, () =>
+  return remember(`rel:${id}:${ctx.gpu ? 'webgpu' : 'wasm'}`, () =>
     loadRelevanceNow(manifestById(id, 'relevance'), ctx),
   ) as Promise<RelevanceModel>;
 }

@@ -31,8 +31,20 @@ export interface Commands {
 export interface AskArgs {
   readonly question: string;
   readonly settings: AskSettings;
-  /** Package ids (src/models/registry.ts). */
-  readonly models: { readonly vlm: string; readonly relevance: string };
+  /** Package ids (src/models/registry.ts), and where the models run. */
+  readonly models: ModelChoice;
+}
+
+/**
+ * The packages to ask with. `provider`: `auto` (the default) runs the models on WebGPU where the
+ * page has it and on wasm otherwise; `wasm` keeps them on ONNX Runtime's CPU backend even with
+ * WebGPU (the KVTP kernels still run on the GPU), for small models where GPU dispatch costs more
+ * than it saves, or a GPU the WebGPU provider mishandles.
+ */
+export interface ModelChoice {
+  readonly vlm: string;
+  readonly relevance: string;
+  readonly provider?: 'auto' | 'wasm';
 }
 
 export interface BenchKernelsArgs {

@@ -1,7 +1,8 @@
-// The whole flow on the page in Chromium with the fixture models: drop a video, ask, watch the
+// The whole flow on the page in Chromium with the embedded demo models: drop a video, ask, watch the
 // answer stream, see each frame's kept tokens drawn exactly as the run reports them (overlay
 // pixels against the exported run), change the keep ratio and see the view update without a new
-// decode or encode. A screenshot of the page is written to test-results/.
+// decode or encode; and a sample video's question, whose event the trained relevance model finds. Screenshots of
+// the page are written to test-results/.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AskResult } from '../../src/worker/ask-types.ts';
@@ -91,4 +92,42 @@ it('redraws for a new keep ratio without decoding or encoding again', async () =
   const after = await counters();
   expect(after).toMatchObject({ videoDecodes: 1, visionEncodes: 1, relevanceImageEncodes: 1 });
   expect(after.selections).toBeGreaterThan(work.selections!);
+});
+
+it('asks about a sample video: the demo relevance model finds the event the question is about', async () => {
+  const { page } = app;
+  const samples = JSON.parse(
+    readFileSync(new URL('../../public/samples/samples.json', import.meta.url), 'utf8'),
+  ) as {
+    samples: {
+      file: string;
+      title: string;
+      question: string;
+      event: { start: number; end: number };
+    }[];
+  };
+  const sample = samples.samples[0]!;
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.getByRole('group', { name: 'Sample videos' }).getByText(sample.title).click();
+  await page.getByText(/frames sampled in/).waitFor({ timeout: 60_000 });
+  await page
+    .getByRole('group', { name: 'Suggested questions' })
+    .getByRole('button', { name: sample.question })
+    .click();
+  expect(await page.getByRole('textbox', { name: 'Question' }).inputValue()).toBe(sample.question);
+  await page.getByRole('button', { name: 'Ask' }).click();
+  const answer = page.getByRole('region', { name: 'Answer' });
+  await answer.locator('.turn.done').waitFor({ timeout: 180_000 });
+  // one word from the demo decoder (whether it is the right word is what bench:accuracy measures)
+  expect((await answer.getByTestId('answer').textContent())?.trim()).toMatch(/^[a-z-]+$/);
+  const download = page.waitForEvent('download');
+  await answer.getByRole('button', { name: 'Export run (JSON)' }).click();
+  const run = JSON.parse(readFileSync((await (await download).path())!, 'utf8')) as AskResult;
+  // the trained relevance model scores the frames showing the asked-about shape highest
+  const frames = run.selection.frames;
+  const top = frames.reduce((a, b) => (b.score > a.score ? b : a));
+  expect(top.t).toBeGreaterThanOrEqual(sample.event.start);
+  expect(top.t).toBeLessThan(sample.event.end);
+  await page.screenshot({ path: 'test-results/app-sample.png', fullPage: true });
 });
