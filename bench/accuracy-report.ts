@@ -22,6 +22,8 @@ export interface Outcome {
   readonly method: string;
   readonly allocation: Allocation;
   readonly keep: number;
+  /** The question's kind (colour, shape, count, position). */
+  readonly kind?: string;
   readonly correct: boolean;
   readonly visualKept: number;
   readonly visualTotal: number;
@@ -76,6 +78,29 @@ export function tally(outcomes: readonly Outcome[]): AccuracyRow[] {
 }
 
 const pct = (x: number, digits = 1) => `${(100 * x).toFixed(digits)} %`;
+
+/** Accuracy per question kind for one configuration: `colour 95.0 % (40), count …`. */
+export function byKind(
+  outcomes: readonly Outcome[],
+  pick: (o: Outcome) => boolean,
+): { kind: string; questions: number; accuracy: number }[] {
+  const groups = new Map<string, { right: number; all: number }>();
+  for (const o of outcomes) {
+    if (!pick(o) || o.kind === undefined) continue;
+    const g = groups.get(o.kind) ?? { right: 0, all: 0 };
+    g.all++;
+    if (o.correct) g.right++;
+    groups.set(o.kind, g);
+  }
+  return [...groups]
+    .map(([kind, g]) => ({ kind, questions: g.all, accuracy: g.right / g.all }))
+    .sort((a, b) => a.kind.localeCompare(b.kind));
+}
+
+/** One line per kind breakdown: `colour 95.0 % of 40, count 80.0 % of 35`. */
+export function kindLine(rows: readonly { kind: string; questions: number; accuracy: number }[]) {
+  return rows.map((r) => `${r.kind} ${pct(r.accuracy)} of ${r.questions}`).join(', ');
+}
 
 /** The table as fixed-width text for the terminal. */
 export function textTable(rows: readonly AccuracyRow[]): string {

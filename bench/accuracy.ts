@@ -25,7 +25,9 @@ import type { ReductionMethod } from '../src/kvtp/types.ts';
 import type { AskResult, AskSettings } from '../src/worker/ask-types.ts';
 import type { OpenResult } from '../src/worker/protocol.ts';
 import {
+  byKind,
   comparisons,
+  kindLine,
   isCorrect,
   markdownTable,
   svgChart,
@@ -163,6 +165,7 @@ async function main() {
           stageMs.answer += f.timings.firstTokenMs + f.timings.decodeMs;
           outcomes.push({
             ...c,
+            kind: q.kind,
             correct: isCorrect(asked.result.answer, q.answer),
             visualKept: f.visualKept,
             visualTotal: f.visualTotal,
@@ -188,6 +191,8 @@ async function main() {
   const command = `npm run bench:accuracy -- ${process.argv.slice(2).join(' ')}`.trim();
   console.log(`\n${textTable(rows)}\n`);
   for (const line of comparisons(rows)) console.log(line);
+  const unpruned = byKind(outcomes, (o) => o.keep >= 1);
+  if (unpruned.length) console.log(`\nall tokens, by question kind: ${kindLine(unpruned)}`);
   const per = (ms: number) => `${(ms / outcomes.length).toFixed(0)} ms`;
   console.log(
     `\n${outcomes.length} answers in ${seconds.toFixed(0)} s; per answer: relevance ` +
