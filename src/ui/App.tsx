@@ -1,13 +1,17 @@
-// The page, one flow top to bottom: a video comes in and its frames are sampled and shown; a
-// question selects tokens (drawn over every frame and on the time line) and the answer streams.
+// The page, one flow: a video comes in and its frames are sampled and shown; a question selects
+// tokens (drawn over every frame and on the time line) and the answer streams. On a wide screen
+// the conversation sits beside the frames (sticky), so asking never means scrolling past them;
+// on a narrow one it follows them.
 import { useEffect } from 'react';
 import { DEFAULT_RELEVANCE } from '../models/registry.ts';
 import { useAskStore } from '../store/ask.ts';
+import { useEnvStore } from '../store/env.ts';
 import { sampleNamed, useSamplesStore } from '../store/samples.ts';
 import { useVideoStore } from '../store/video.ts';
 import { Chat } from './Chat.tsx';
 import { Controls } from './Controls.tsx';
 import { DropZone } from './DropZone.tsx';
+import { EnvironmentNotice } from './EnvironmentNotice.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { Timeline } from './Timeline.tsx';
 import { VideoPanel } from './VideoPanel.tsx';
@@ -31,6 +35,9 @@ export function App() {
   const ask = useAskStore();
   const samples = useSamplesStore((s) => s.samples);
   const sample = sampleNamed(samples, info?.name);
+  const capabilities = useEnvStore((s) => s.capabilities);
+  const envError = useEnvStore((s) => s.error);
+  useEffect(() => void useEnvStore.getState().check(), []);
 
   // a new video: the old question's selection no longer applies
   useEffect(() => useAskStore.getState().resetForVideo(), [info]);
@@ -46,34 +53,39 @@ export function App() {
         <h1>kvtp-web</h1>
         <p className="tagline">Ask your video, on your own GPU. Nothing is uploaded.</p>
       </header>
-      <main>
-        {error && <ErrorBanner error={error} onDismiss={dismissError} />}
-        <DropZone compact={hasVideo} />
+      <EnvironmentNotice env={{ capabilities, error: envError }} />
+      <main className={`layout${info ? ' with-side' : ''}`}>
+        <div className="workspace">
+          {error && <ErrorBanner error={error} onDismiss={dismissError} />}
+          <DropZone compact={hasVideo} />
+          {info && (
+            <Controls
+              values={ask.controls}
+              onChange={(patch) => {
+                ask.setControls(patch);
+                if (patch.frames !== undefined) setFrameCount(patch.frames);
+              }}
+              learnedHead={DEFAULT_RELEVANCE.files.head !== null}
+            />
+          )}
+          {info && ask.selection && <Timeline selection={ask.selection} duration={info.duration} />}
+          <VideoPanel selection={ask.selection} />
+        </div>
         {info && (
-          <Controls
-            values={ask.controls}
-            onChange={(patch) => {
-              ask.setControls(patch);
-              if (patch.frames !== undefined) setFrameCount(patch.frames);
-            }}
-            learnedHead={DEFAULT_RELEVANCE.files.head !== null}
-          />
-        )}
-        {info && ask.selection && <Timeline selection={ask.selection} duration={info.duration} />}
-        <VideoPanel selection={ask.selection} />
-        {info && (
-          <Chat
-            turns={ask.turns}
-            busy={ask.busy}
-            disabledReason={disabledReason}
-            onAsk={(q) => void ask.ask(q)}
-            onStop={ask.stop}
-            suggestions={sample ? sample.questions.map((q) => q.question) : []}
-            onExport={(id) => {
-              const text = ask.exportTurn(id);
-              if (text) download(`kvtp-run-${id}.json`, text);
-            }}
-          />
+          <aside className="side" aria-label="Conversation">
+            <Chat
+              turns={ask.turns}
+              busy={ask.busy}
+              disabledReason={disabledReason}
+              onAsk={(q) => void ask.ask(q)}
+              onStop={ask.stop}
+              suggestions={sample ? sample.questions.map((q) => q.question) : []}
+              onExport={(id) => {
+                const text = ask.exportTurn(id);
+                if (text) download(`kvtp-run-${id}.json`, text);
+              }}
+            />
+          </aside>
         )}
       </main>
     </div>
