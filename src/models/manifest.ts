@@ -29,16 +29,29 @@ export const F16_VARIANTS: ReadonlySet<DtypeVariant> = new Set(['fp16', 'q4f16']
 export interface OnnxModelFile {
   /** e.g. `onnx/decoder_model_merged` */
   readonly base: string;
-  /** The variant's weights live in `<file>.onnx_data` beside it (large exports). */
-  readonly externalData?: boolean;
+  /**
+   * The weights live in `<file>.onnx_data` beside it (large exports): `true` for every variant,
+   * or the variants that have it (often only the big fp32 one).
+   */
+  readonly externalData?: boolean | readonly DtypeVariant[];
 }
 
+/** Which weight variant to load, by where the sessions run (see `chooseVariant`). */
 export interface VariantChoice {
-  /** Used where `shader-f16` is missing (and on the wasm fallback). */
-  readonly f32: DtypeVariant;
-  /** Used where `shader-f16` exists. */
-  readonly f16: DtypeVariant;
+  /** On ONNX Runtime's wasm (CPU) provider: integer-quantized weights run well there. */
+  readonly wasm: DtypeVariant;
+  /** On WebGPU without `shader-f16`: never an f16 variant. */
+  readonly webgpu: DtypeVariant;
+  /** On WebGPU with `shader-f16`. */
+  readonly webgpuF16: DtypeVariant;
   readonly available: readonly DtypeVariant[];
+}
+
+/** Where sessions will run, as far as the variant choice cares. */
+export interface VariantTarget {
+  readonly provider: 'webgpu' | 'wasm';
+  /** The device has `shader-f16` (WebGPU only). */
+  readonly hasF16: boolean;
 }
 
 export interface VlmManifest {
@@ -123,9 +136,15 @@ export interface RelevanceManifest {
 
 export type ModelManifest = VlmManifest | RelevanceManifest;
 
-/** The variant to load: f16 weights only where the device has `shader-f16`. */
-export function chooseVariant(choice: VariantChoice, hasF16: boolean): DtypeVariant {
-  return hasF16 ? choice.f16 : choice.f32;
+/** The variant to load: f16 weights only on WebGPU with `shader-f16`. */
+export function chooseVariant(choice: VariantChoice, target: VariantTarget): DtypeVariant {
+  if (target.provider === 'wasm') return choice.wasm;
+  return target.hasF16 ? choice.webgpuF16 : choice.webgpu;
+}
+
+/** One variant for every target (our own fp32 packages). */
+export function onlyVariant(v: DtypeVariant): VariantChoice {
+  return { wasm: v, webgpu: v, webgpuF16: v, available: [v] };
 }
 
 /** The path of `file` in `variant`, and its external-data file when it has one. */
@@ -134,7 +153,9 @@ export function variantPaths(
   variant: DtypeVariant,
 ): { model: string; data: string | null } {
   const model = `${file.base}${SUFFIX[variant]}.onnx`;
-  return { model, data: file.externalData ? `${model}_data` : null };
+  const ext = file.externalData;
+  const has = Array.isArray(ext) ? ext.includes(variant) : ext === true;
+  return { model, data: has ? `${model}_data` : null };
 }
 
 /** Every file of a manifest in `variant`: what a download must fetch. */

@@ -3,21 +3,37 @@
 // export listing; `checked` says how each was confirmed (the machines that build this app cannot
 // download the models, so what is not checked against the files is marked as such).
 
-import type { RelevanceManifest, VlmManifest } from './manifest.ts';
+import { onlyVariant, type RelevanceManifest, type VlmManifest } from './manifest.ts';
 import type { ImageSpec } from './preprocess.ts';
 
 const HALF: readonly [number, number, number] = [0.5, 0.5, 0.5];
 
-/** SmolVLM2 video frames: longest edge 512, no upscaling, /255, mean = std = 0.5, padded. */
-const SMOLVLM_IMAGE: ImageSpec = {
+/**
+ * SmolVLM2 video frames: squashed to 512 × 512 whatever their aspect, /255, mean = std = 0.5; the
+ * pixel mask is all ones. Checked against transformers' SmolVLMVideoProcessor.resize
+ * (src/transformers/models/smolvlm/video_processing_smolvlm.py): it resizes the longest edge to
+ * `video_sampling.video_size.longest_edge` (512) keeping aspect, then "Resize again to match image
+ * processor when do_image_splitting=False. Frames have to be squared to max_image_size" — to
+ * max_image_size.longest_edge × max_image_size.longest_edge (512 × 512 in the model's
+ * preprocessor_config.json). Both steps enlarge small frames too. Every frame of a video then has
+ * the same size, so padding adds nothing and the mask is all ones.
+ */
+export const SMOLVLM_VIDEO_IMAGE: ImageSpec = {
   width: 512,
   height: 512,
-  resize: 'longest',
-  upscale: false,
+  resize: 'squash',
+  upscale: true,
   rescale: 1 / 255,
   mean: HALF,
   std: HALF,
 };
+
+/**
+ * Longest edge to the canvas, aspect kept, padded right/bottom, masked, no upscaling: how our own
+ * packages (the demo and the fixtures) were made and trained; it also keeps the pad and mask path
+ * of the pipeline exercised.
+ */
+const PADDED_IMAGE: ImageSpec = { ...SMOLVLM_VIDEO_IMAGE, resize: 'longest', upscale: false };
 
 function smolvlm2(
   size: '256M' | '500M',
@@ -39,12 +55,15 @@ function smolvlm2(
       tokenizer: 'tokenizer.json',
       chatTemplate: 'chat_template.json',
     },
+    // q4 (MatMulNBits, which ONNX Runtime runs on WebGPU and on wasm) everywhere but where the
+    // GPU has shader-f16; the int8 families need MatMulInteger, which the WebGPU provider lacks
     variants: {
-      f32: 'q4',
-      f16: 'q4f16',
+      wasm: 'q4',
+      webgpu: 'q4',
+      webgpuF16: 'q4f16',
       available: ['fp32', 'fp16', 'q4', 'q4f16', 'int8', 'uint8', 'bnb4', 'quantized'],
     },
-    image: SMOLVLM_IMAGE,
+    image: SMOLVLM_VIDEO_IMAGE,
     pixelMask: true,
     vision: { tokensPerFrame: 64, grid: [8, 8], hidden: text.hidden, separator: 'none' },
     decoder: {
@@ -106,7 +125,17 @@ export const SIGLIP_BASE: RelevanceManifest = {
     tokenizer: 'tokenizer.json',
     head: null,
   },
-  variants: { f32: 'quantized', f16: 'fp16', available: ['fp32', 'fp16', 'quantized'] },
+  // `quantized` is dynamic int8 quantization (DynamicQuantizeLinear + MatMulInteger). ONNX
+  // Runtime's WebGPU provider registers neither op (onnxruntime/core/providers/webgpu/
+  // webgpu_execution_provider.cc has DequantizeLinear only), so on WebGPU those nodes would run
+  // on the CPU with copies each way; transformers.js likewise defaults WebGPU to fp32 and wasm to
+  // q8 (`_quantized`) (src/utils/dtypes.js: DEFAULT_DEVICE_DTYPE, DEFAULT_DEVICE_DTYPE_MAPPING).
+  variants: {
+    wasm: 'quantized',
+    webgpu: 'fp32',
+    webgpuF16: 'fp16',
+    available: ['fp32', 'fp16', 'quantized'],
+  },
   image: {
     width: 224,
     height: 224,
@@ -136,8 +165,8 @@ export const DEMO_VLM: VlmManifest = {
   id: 'demo-vlm',
   title: 'Demo VLM (trained on synthetic sparse-event videos)',
   source: { kind: 'url', base: 'models/demo-vlm/' },
-  variants: { f32: 'fp32', f16: 'fp32', available: ['fp32'] },
-  image: { ...SMOLVLM_IMAGE, width: 128, height: 128 },
+  variants: onlyVariant('fp32'),
+  image: { ...PADDED_IMAGE, width: 128, height: 128 },
   vision: { tokensPerFrame: 64, grid: [8, 8], hidden: 128, separator: 'none' },
   decoder: {
     ...SMOLVLM2_256M.decoder,
@@ -163,7 +192,7 @@ export const DEMO_RELEVANCE: RelevanceManifest = {
   title: 'Demo relevance model (trained on synthetic sparse-event videos)',
   source: { kind: 'url', base: 'models/demo-relevance/' },
   files: { ...SIGLIP_BASE.files, head: 'predictor_head.safetensors' },
-  variants: { f32: 'fp32', f16: 'fp32', available: ['fp32'] },
+  variants: onlyVariant('fp32'),
   image: { ...SIGLIP_BASE.image, width: 128, height: 128 },
   textLength: 64,
   padToken: 0,
@@ -180,6 +209,13 @@ export const DEFAULT_RELEVANCE = DEMO_RELEVANCE;
 export const HUB_VLMS: readonly VlmManifest[] = [SMOLVLM2_256M, SMOLVLM2_500M];
 export const HUB_RELEVANCE: readonly RelevanceManifest[] = [SIGLIP_BASE];
 
+const FIXTURE_VARIANTS = {
+  wasm: 'fp32',
+  webgpu: 'fp32',
+  webgpuF16: 'fp16',
+  available: ['fp32', 'fp16'],
+} as const;
+
 /**
  * Test fixtures served from the app's own public/models/ (made by tools/fixtures/make_fixtures.py):
  * random weights, the real contracts, small sizes (64 × 64 frames, an 8 × 8 grid of width 64).
@@ -189,8 +225,15 @@ export const FIXTURE_VLM: VlmManifest = {
   id: 'fixture-vlm',
   title: 'Fixture VLM (random weights, for tests)',
   source: { kind: 'url', base: 'models/fixture-vlm/' },
-  variants: { f32: 'fp32', f16: 'fp32', available: ['fp32'] },
-  image: { ...SMOLVLM_IMAGE, width: 64, height: 64 },
+  files: {
+    ...SMOLVLM2_256M.files,
+    // the fp32 vision encoder keeps its weights in vision_encoder.onnx_data, as large exports do
+    visionEncoder: { base: 'onnx/vision_encoder', externalData: ['fp32'] },
+  },
+  // fp16: float16 inputs and outputs (pixels, embeddings, KV cache, logits), as the Hub's
+  // fp16/q4f16 exports have them; chosen like those, only on WebGPU with shader-f16
+  variants: FIXTURE_VARIANTS,
+  image: { ...PADDED_IMAGE, width: 64, height: 64 },
   vision: { tokensPerFrame: 64, grid: [8, 8], hidden: 64, separator: 'none' },
   decoder: {
     ...SMOLVLM2_256M.decoder,
@@ -209,7 +252,7 @@ export const FIXTURE_RELEVANCE: RelevanceManifest = {
   id: 'fixture-relevance',
   title: 'Fixture relevance model (random weights, for tests)',
   source: { kind: 'url', base: 'models/fixture-relevance/' },
-  variants: { f32: 'fp32', f16: 'fp32', available: ['fp32'] },
+  variants: FIXTURE_VARIANTS,
   image: { ...SIGLIP_BASE.image, width: 32, height: 32 },
   padToken: 7,
   embedDim: 32,

@@ -73,7 +73,10 @@ export interface LoadContext {
 const loaded = new Map<string, Promise<LoadedVlm | RelevanceModel>>();
 
 async function files(m: ModelManifest, ctx: LoadContext, extra: string[]) {
-  const variant = chooseVariant(m.variants, ctx.gpu?.hasF16 ?? false);
+  const variant = chooseVariant(m.variants, {
+    provider: ctx.gpu ? 'webgpu' : 'wasm',
+    hasF16: ctx.gpu?.hasF16 ?? false,
+  });
   const origin = new URL(import.meta.env.BASE_URL, self.location.origin).href;
   const got = await loadPackageFiles(m, variant, {
     store: modelStore(),
