@@ -4,6 +4,7 @@
 
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { KvtpBackend, MlpHeadWeights, PredictorHead } from '../kvtp/types.ts';
+import { castTo, inputType, readFloat32 } from './dtype.ts';
 import type { RelevanceManifest } from './manifest.ts';
 import type { Ort, OrtSession, OrtTensor } from './ort.ts';
 
@@ -55,10 +56,12 @@ export class RelevanceModel {
     return { data, windows: windows.length };
   }
 
-  /** Frame embeddings [L·E] from preprocessed pixels [L, 3, H, W]. */
+  /** Frame embeddings [L·E] from preprocessed pixels [L, 3, H, W] (f32; f16 models get a copy). */
   async embedFrames(pixels: OrtTensor): Promise<Float32Array> {
     const { embedDim, imageOutput } = this.manifest;
-    const out = await this.vision.run({ pixel_values: pixels });
+    const input = castTo(this.ort, pixels, inputType(this.vision, 'pixel_values'));
+    const out = await this.vision.run({ pixel_values: input });
+    if (input !== pixels) input.dispose();
     return readEmbeddings(out[imageOutput], pixels.dims[0]!, embedDim, imageOutput);
   }
 
@@ -89,7 +92,7 @@ async function readEmbeddings(
   name: string,
 ): Promise<Float32Array> {
   if (!t) throw new Error(`The relevance model has no output "${name}"`);
-  const data = (await t.getData()) as Float32Array;
+  const data = await readFloat32(t);
   t.dispose();
   if (data.length !== rows * dim) {
     throw new Error(
