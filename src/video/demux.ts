@@ -36,8 +36,11 @@ export interface DemuxedVideo {
 const PEEK = 4096;
 /** Boxes other than mdat up to this size are read and given to mp4box whole, whatever their type. */
 const SMALL_BOX = 64 * 1024;
-/** A moov or moof larger than this is not a real one. */
-const MAX_INDEX_BOX = 1 << 30;
+/**
+ * A moov or moof larger than this is not a real one (a 10-hour 60 fps film's moov is ~50 MB): a
+ * damaged size field must not make us read, copy and parse hundreds of MB at once.
+ */
+export const MAX_INDEX_BOX = 256 * 2 ** 20;
 /** ftyp brands of still images (HEIF, AVIF) that share the MP4 box structure. */
 const IMAGE_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'mif1', 'msf1', 'avif', 'avis']);
 /** Boxes that describe the movie: always read whole. */
@@ -96,7 +99,10 @@ export async function demux(
       }
       if (INDEX_BOXES.has(box.type) || (box.type !== 'mdat' && box.size <= SMALL_BOX)) {
         if (box.size > MAX_INDEX_BOX) {
-          throw videoErrors.corrupt(name, `its '${box.type}' box claims ${box.size} bytes`);
+          throw videoErrors.corrupt(
+            name,
+            `its '${box.type}' box claims ${box.size} bytes, more than any real index holds`,
+          );
         }
         const bytes = await bytesAt(pos, box.size);
         feed(bytes, pos, box.type);

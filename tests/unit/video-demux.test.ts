@@ -1,9 +1,12 @@
 // Demux by byte ranges (src/video/demux.ts) on real ffmpeg-made files, against ffprobe: size,
 // rotation, duration, every frame's time; bad inputs give their error codes; big files are opened
-// with a few small reads and no media data.
+// with a few small reads and no media data, a 2-hour file with bounded memory, and a damaged
+// size field never makes the demuxer read hundreds of MB at once.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { ByteSource } from '../../src/video/byte-source.ts';
-import { demux, type DemuxedVideo } from '../../src/video/demux.ts';
+import { ByteSource, type BlobLike } from '../../src/video/byte-source.ts';
+import { demux, MAX_INDEX_BOX, type DemuxedVideo } from '../../src/video/demux.ts';
 import {
   presentationDuration,
   presentationOrder,
@@ -35,6 +38,10 @@ const SUPPORTED: [VideoName, Partial<DemuxedVideo>][] = [
   ['h264-rotate-180', { rotation: 180 }],
   ['h264-rotate-270', { rotation: 270 }],
   ['h264-mov', { container: 'mov' }],
+  ['h264-mov-rotate-90', { container: 'mov', rotation: 90 }],
+  ['h264-fragmented-rotate-270', { fragmented: true, rotation: 270 }],
+  ['h264-audio-first', { rotation: 0 }],
+  ['h264-audio-first-rotate-90', { rotation: 90 }],
   ['vp9-odd-size', { description: null }],
   ['av1-odd-size', {}],
   ['hevc', {}], // demuxes fine; decoding is what the browser refuses (see the e2e tests)
@@ -96,6 +103,29 @@ describe('big files', () => {
     expect(source.bytesRead).toBeLessThan(source.size / 500);
   });
 
+  it('reads a 2-hour, 2 GiB file (216 000 frames, an audio track) with 3 reads and bounded memory', async () => {
+    const path = await testVideo('h264-2h');
+    const truth = await ffprobe(path, { packets: false });
+    const source = new ByteSource(await fileBlob(path), 'h264-2h');
+    await collect();
+    const before = memory();
+    let peak = before;
+    const video = await demux(source, () => (peak = Math.max(peak, memory())));
+    await collect();
+    const retained = memory() - before;
+    expect(source.size).toBeGreaterThan(2 * 2 ** 30);
+    expect(video.table.count).toBe(216_000);
+    expect(Math.abs(presentationDuration(video.table) - truth.duration)).toBeLessThan(0.15);
+    expect(source.reads).toBeLessThanOrEqual(4);
+    expect(source.bytesRead).toBeLessThan(10 * MB); // the moov (both tracks' tables) and headers
+    // While the moov is parsed, mp4box holds a few hundred bytes per video sample (70-100 MB
+    // here; with the audio track not hidden from it, 180-220 MB). Afterwards only the typed
+    // sample table stays (37 bytes a frame: 8 MB).
+    expect(peak - before, 'peak growth while demuxing').toBeLessThan(144 * MB);
+    expect(retained, 'memory kept with the demuxed video').toBeLessThan(16 * MB);
+    expect(video.table.count).toBe(216_000); // keeps `video` alive until after the measure
+  });
+
   it('walks a fragmented file one fragment per read', async () => {
     const { source, video } = await open('h264-fragmented');
     const keyframes = video.table.sync.reduce((a, b) => a + b, 0);
@@ -150,6 +180,22 @@ describe('bad inputs', () => {
     });
   });
 
+  it.each([
+    ['moov', MAX_INDEX_BOX + 1],
+    ['moov', 900 * MB],
+    ['moof', 300 * MB],
+  ] as const)(
+    'calls a %s box claiming %i bytes damaged without reading it',
+    async (type, claim) => {
+      const source = new ByteSource(forgedFile(type, claim, claim + 64 * MB), 'forged.mp4');
+      await expect(demux(source)).rejects.toMatchObject({
+        code: 'corrupt',
+        message: expect.stringContaining(`its '${type}' box claims ${claim} bytes`),
+      });
+      expect(source.bytesRead).toBeLessThan(64 * 1024);
+    },
+  );
+
   it('stops at once when aborted', async () => {
     const controller = new AbortController();
     controller.abort();
@@ -159,3 +205,53 @@ describe('bad inputs', () => {
     });
   });
 });
+
+const MB = 2 ** 20;
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** Collect garbage until freed buffers are returned too (that takes a few turns of the loop). */
+async function collect() {
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+/** Heap and buffer memory in use (typed arrays and read buffers live outside the JS heap). */
+const memory = () => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+
+/**
+ * A file of `size` bytes that starts with an ftyp and then a `type` box whose size field claims
+ * `claim` bytes (all zeros after the headers). Reads are made on demand, so it costs nothing.
+ */
+function forgedFile(type: 'moov' | 'moof', claim: number, size: number): BlobLike {
+  const head = new Uint8Array(24 + 8);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, 24);
+  head.set(
+    [...'ftypisom'].map((c) => c.charCodeAt(0)),
+    4,
+  );
+  head.set(
+    [...'isomiso2mp41'].map((c) => c.charCodeAt(0)),
+    12,
+  );
+  view.setUint32(24, claim);
+  head.set(
+    [...type].map((c) => c.charCodeAt(0)),
+    28,
+  );
+  return {
+    size,
+    slice: (start, end) => ({
+      arrayBuffer: () => {
+        const bytes = new Uint8Array(Math.max(0, Math.min(end, size) - start));
+        bytes.set(head.subarray(Math.min(start, head.length), Math.min(end, head.length)));
+        return Promise.resolve(bytes.buffer);
+      },
+    }),
+  };
+}
