@@ -1,11 +1,13 @@
 // The open video as the page shows it: its facts, sampling progress, the sampled frames'
 // thumbnails and times, or a readable error. Frames themselves stay in the worker. Opening a new
-// file cancels the running open; a failed open keeps the previous video on screen.
+// file cancels the running open; a failed open keeps the previous video on screen. The video on
+// screen is always the one the worker holds: the last open that answered a result, even when a
+// newer file had already been dropped by then (that open then lands under the pending one).
 
 import { create } from 'zustand';
 import type { ErrorInfo } from '../worker/errors.ts';
 import { PipelineError } from '../worker/client.ts';
-import type { VideoInfo } from '../video/types.ts';
+import type { VideoInfo, VideoProgress } from '../video/types.ts';
 import { pipeline } from './pipeline.ts';
 
 export interface FrameView {
@@ -14,17 +16,22 @@ export interface FrameView {
   readonly thumbnail: ImageBitmap | null;
 }
 
+export interface PendingVideo {
+  readonly name: string;
+  readonly info: VideoInfo | null;
+  /** Share of the whole open done, 0 to 1, never decreasing (see `overallProgress`). */
+  readonly progress: number;
+  /** What the worker is doing: reading the file's index, or decoding frames. */
+  readonly stage: VideoProgress['stage'] | null;
+  /** Frames sampled so far, in time order (they appear as they are decoded). */
+  readonly frames: readonly FrameView[];
+}
+
 export interface VideoState {
   /** `sampling` while a file is being opened; the previous video stays visible meanwhile. */
   readonly status: 'empty' | 'sampling' | 'ready';
   /** The video being opened (its name, then its facts once demuxed). */
-  readonly pending: {
-    name: string;
-    info: VideoInfo | null;
-    progress: number;
-    /** Frames sampled so far, in time order (they appear as they are decoded). */
-    frames: readonly FrameView[];
-  } | null;
+  readonly pending: PendingVideo | null;
   /** The open video. */
   readonly info: VideoInfo | null;
   readonly frames: readonly FrameView[];
@@ -39,7 +46,18 @@ export interface VideoState {
   dismissError(): void;
 }
 
+/** Share of the bar for reading the index (demux); decoding fills the rest. */
+export const DEMUX_SHARE = 0.1;
+
+/** One bar over both stages: demux fills [0, 0.1], decode (0.1, 1]. */
+export function overallProgress(stage: string, done: number, total: number): number {
+  const part = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
+  return stage === 'demux' ? DEMUX_SHARE * part : DEMUX_SHARE + (1 - DEMUX_SHARE) * part;
+}
+
 let current: AbortController | null = null;
+let opened = 0; // opens started
+let landed = 0; // the latest open (by start order) whose result the page took
 
 export const useVideoStore = create<VideoState>()((set, get) => ({
   status: 'empty',
@@ -54,16 +72,17 @@ export const useVideoStore = create<VideoState>()((set, get) => ({
     current?.abort();
     const controller = new AbortController();
     current = controller;
+    const seq = ++opened;
     const incoming: FrameView[] = [];
-    set((s) => {
-      closeThumbnails(s.pending?.frames ?? []);
-      return {
-        status: 'sampling',
-        pending: { name: file.name, info: null, progress: 0, frames: [] },
-        error: null,
-      };
+    // The superseded open's thumbnails are its own to close (or to keep, should it still land).
+    set({
+      status: 'sampling',
+      pending: { name: file.name, info: null, progress: 0, stage: null, frames: [] },
+      error: null,
     });
     const isCurrent = () => current === controller;
+    const update = (change: (p: PendingVideo) => Partial<PendingVideo>) =>
+      set((s) => ({ pending: s.pending && { ...s.pending, ...change(s.pending) } }));
     try {
       const result = await pipeline().request(
         'open',
@@ -71,35 +90,40 @@ export const useVideoStore = create<VideoState>()((set, get) => ({
         {
           signal: controller.signal,
           onEvent: (event) => {
-            if (!isCurrent()) {
-              if (event.type === 'frame') event.thumbnail?.close();
-              return;
-            }
+            // Frames are kept even once superseded: the worker may still answer with this video.
+            if (event.type === 'frame') incoming.push(event);
+            if (!isCurrent()) return;
             if (event.type === 'video') {
-              set((s) => ({ pending: s.pending && { ...s.pending, info: event.info } }));
+              update(() => ({ info: event.info }));
             } else if (event.type === 'progress') {
-              const progress = event.total > 0 ? event.done / event.total : 0;
-              set((s) => ({ pending: s.pending && { ...s.pending, progress } }));
+              const next = overallProgress(event.stage, event.done, event.total);
+              update((p) => ({
+                progress: Math.max(p.progress, next),
+                stage: event.stage === 'demux' ? 'demux' : 'decode',
+              }));
             } else if (event.type === 'frame') {
-              incoming.push(event);
               const frames = [...incoming].sort((a, b) => a.index - b.index);
-              set((s) => ({ pending: s.pending && { ...s.pending, frames } }));
+              update(() => ({ frames }));
             }
           },
         },
       );
-      if (!isCurrent()) return;
+      if (seq < landed) {
+        closeThumbnails(incoming);
+        return;
+      }
+      landed = seq;
       closeThumbnails(get().frames);
-      set({
-        status: 'ready',
-        pending: null,
+      const video = {
         info: result.info,
         frames: result.frames.map(
           (f) => incoming.find((i) => i.index === f.index) ?? { ...f, thumbnail: null },
         ),
         stats: { decodedSamples: result.decodedSamples, elapsedMs: result.elapsedMs },
-        error: null,
-      });
+      };
+      // Superseded but answered: the worker holds this video now, under the pending one.
+      if (!isCurrent()) set(video);
+      else set({ ...video, status: 'ready', pending: null, error: null });
     } catch (e) {
       closeThumbnails(incoming);
       if (!isCurrent()) return;

@@ -1,5 +1,5 @@
-// The open (or opening) video: its facts, sampling progress, and the strip of sampled frames
-// with their times.
+// The open (or opening) video: its facts, sampling progress (one bar over reading the index and
+// decoding, with the stage named), and the strip of sampled frames with their times.
 import { useVideoStore } from '../store/video.ts';
 import type { VideoInfo } from '../video/types.ts';
 import type { Selection } from '../worker/ask-types.ts';
@@ -24,7 +24,9 @@ export function VideoPanel({ selection = null }: { selection?: Selection | null 
             value={pending.progress}
             aria-label={`Sampling frames from ${pending.name}`}
           />
-          <span>Sampling frames… {Math.round(pending.progress * 100)}%</span>
+          <span data-testid="video-progress">
+            {STAGES[pending.stage ?? 'start']} {Math.round(pending.progress * 100)}%
+          </span>
         </div>
       )}
       {!pending && stats && (
@@ -37,6 +39,13 @@ export function VideoPanel({ selection = null }: { selection?: Selection | null 
     </section>
   );
 }
+
+/** What the one progress bar stands for at each stage (demux fills its first tenth). */
+const STAGES = {
+  start: 'Opening…',
+  demux: 'Reading the index…',
+  decode: 'Decoding frames…',
+} as const;
 
 function VideoFacts({ name, info }: { name: string; info: VideoInfo | null }) {
   return (

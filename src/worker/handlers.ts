@@ -3,7 +3,7 @@
 
 import type { ArgsOf, CommandName, PipelineEvent, ResultOf } from './protocol.ts';
 import { capabilities } from './capabilities.ts';
-import { openVideo } from './open-video.ts';
+import { openedVideo, openVideo } from './open-video.ts';
 import { ask, select, workCounters } from './ask.ts';
 import { acquireGpu } from '../gpu/device.ts';
 import { gpu } from './state.ts';
@@ -43,6 +43,7 @@ export type Handler<K extends CommandName> = (
 export const handlers: { [K in CommandName]: Handler<K> } = {
   capabilities,
   open: openVideo,
+  video: openedVideo,
   ask,
   select,
   counters: workCounters,

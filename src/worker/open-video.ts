@@ -1,11 +1,16 @@
 // `open`: sample a video's frames, report them as they come (with thumbnails for the page), and
 // keep them as the worker's open video. A new `open` cancels the running one; the old video stays
-// open until the new one has been sampled, so a failed or cancelled open loses nothing.
+// open until the new one has been sampled, so a failed or cancelled open loses nothing. An open
+// cancelled at any point before it answers (even while its last thumbnails are made) never
+// becomes the open video: what the worker holds is always the last open that answered a result.
+// `video` tells which video that is.
 
-import { sampleVideo } from '../video/index.ts';
+import { sampleVideo, type SampledVideo } from '../video/index.ts';
 import type { Handler } from './handlers.ts';
-import { setCurrentVideo } from './state.ts';
+import { currentVideo, setCurrentVideo } from './state.ts';
 import { countDecode } from './ask.ts';
+import { throwIfAborted } from './errors.ts';
+import type { OpenResult } from './protocol.ts';
 
 export const openVideo: Handler<'open'> = async (args, { signal, emit }) => {
   const started = performance.now();
@@ -30,17 +35,32 @@ export const openVideo: Handler<'open'> = async (args, { signal, emit }) => {
       );
     },
   });
-  await Promise.all(thumbnails); // every frame event goes out before the result
+  try {
+    await Promise.all(thumbnails); // every frame event goes out before the result
+    throwIfAborted(signal); // cancelled while the thumbnails were made: the old video stays
+  } catch (e) {
+    for (const f of video.frames) f.bitmap.close();
+    throw e;
+  }
   setCurrentVideo(video);
   countDecode();
+  return { ...summary(video), elapsedMs: performance.now() - started };
+};
+
+/** The open video's facts and frame times, or null when none is open. */
+export const openedVideo: Handler<'video'> = () => {
+  const video = currentVideo();
+  return Promise.resolve(video && summary(video));
+};
+
+function summary(video: SampledVideo): Omit<OpenResult, 'elapsedMs'> {
   return {
     info: video.info,
     frames: video.frames.map(({ index, t }) => ({ index, t })),
-    elapsedMs: performance.now() - started,
     decodedSamples: video.decodedSamples,
     bytesRead: video.bytesRead,
   };
-};
+}
 
 function thumbnail(bitmap: ImageBitmap, edge: number): Promise<ImageBitmap> {
   const scale = Math.min(1, edge / Math.max(bitmap.width, bitmap.height));

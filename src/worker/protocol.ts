@@ -16,6 +16,8 @@ export interface Commands {
   capabilities: { args: Record<string, never>; result: Capabilities };
   /** Open a video and sample `frames` frames from it; replaces (and cancels) any open video. */
   open: { args: OpenArgs; result: OpenResult };
+  /** The open video (the last `open` that answered a result), or null. */
+  video: { args: Record<string, never>; result: Omit<OpenResult, 'elapsedMs'> | null };
   /** Ask about the open video: selection event, token events, then the answer and its figures. */
   ask: { args: AskArgs; result: AskResult };
   /** Re-run only the KVTP selection for a question (new settings, no decode, no encode). */

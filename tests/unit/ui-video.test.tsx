@@ -1,20 +1,28 @@
 // @vitest-environment happy-dom
 // The video part of the page: the labelled file input and drop zone open a file through the
-// store; the panel shows facts, progress, frames and readable errors.
+// store; the panel shows facts, one rising progress bar with its stage, frames and readable errors.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { App } from '../../src/ui/App.tsx';
 import { setPipelineClient } from '../../src/store/pipeline.ts';
 import { useVideoStore } from '../../src/store/video.ts';
+import type { PipelineEvent } from '../../src/worker/protocol.ts';
 import { fakePipeline, sampleInfo } from './fake-worker.ts';
+
+const label = () => screen.getByTestId('video-progress').textContent!.replace(/\s+/g, ' ');
 
 beforeEach(() => useVideoStore.setState(useVideoStore.getInitialState()));
 afterEach(cleanup);
 
 const file = new File([new Uint8Array(4)], 'holiday.mp4', { type: 'video/mp4' });
 
+/** The open requests a fake worker got (the page also asks it other things, e.g. capabilities). */
+const opens = (fake: ReturnType<typeof fakePipeline>) =>
+  fake.requests.filter((r) => r.command === 'open');
+
 function answerWith(frames: number) {
   return fakePipeline((req, send) => {
+    if (req.command !== 'open') return;
     const info = { ...sampleInfo, name: (req.args as { name: string }).name };
     send({ type: 'event', id: req.id, event: { type: 'video', info } });
     send({
@@ -39,7 +47,7 @@ describe('App (video)', () => {
     await act(async () => {
       fireEvent.change(input, { target: { files: [file] } });
     });
-    expect(fake.requests[0]?.command).toBe('open');
+    expect(opens(fake)).toHaveLength(1);
     expect(await screen.findByTestId('video-name')).toHaveProperty('textContent', 'holiday.mp4');
     expect(screen.getByTestId('video-resolution').textContent).toBe('320×240');
     expect(screen.getByTestId('video-codec').textContent).toBe('H.264 (avc1.64001e)');
@@ -59,19 +67,66 @@ describe('App (video)', () => {
     await act(async () => {
       fireEvent.drop(screen.getByTestId('dropzone'), { dataTransfer: { files: [file] } });
     });
-    expect(fake.requests).toHaveLength(1);
-    expect((fake.requests[0]?.args as { file: File }).file).toBe(file);
+    expect(opens(fake)).toHaveLength(1);
+    expect((opens(fake)[0]?.args as { file: File }).file).toBe(file);
+  });
+
+  it('shows one progress bar that rises through reading the index and decoding', async () => {
+    let step: (event: PipelineEvent | 'done') => void = () => {};
+    setPipelineClient(
+      fakePipeline((req, send) => {
+        if (req.command !== 'open') return;
+        const info = { ...sampleInfo, name: 'holiday.mp4' };
+        step = (event) =>
+          send(
+            event === 'done'
+              ? {
+                  type: 'result',
+                  id: req.id,
+                  result: { info, frames: [], elapsedMs: 1, decodedSamples: 1 },
+                }
+              : { type: 'event', id: req.id, event },
+          );
+      }).client,
+    );
+    render(<App />);
+    await act(async () => {
+      fireEvent.change(screen.getByLabelText('Video'), { target: { files: [file] } });
+    });
+    const bar = () =>
+      screen.getByLabelText('Sampling frames from holiday.mp4') as HTMLProgressElement;
+    const shown: [number, string][] = [[Number(bar().value), label()]];
+    const steps: PipelineEvent[] = [
+      { type: 'progress', stage: 'demux', done: 500, total: 1000 },
+      { type: 'progress', stage: 'demux', done: 1000, total: 1000 },
+      { type: 'progress', stage: 'decode', done: 1, total: 4 },
+      { type: 'progress', stage: 'decode', done: 3, total: 4 },
+    ];
+    for (const event of steps) {
+      await act(async () => step(event));
+      shown.push([Number(bar().value), label()]);
+    }
+    expect(shown).toEqual([
+      [0, 'Opening… 0%'],
+      [expect.closeTo(0.05, 6), 'Reading the index… 5%'],
+      [expect.closeTo(0.1, 6), 'Reading the index… 10%'],
+      [expect.closeTo(0.325, 6), 'Decoding frames… 33%'],
+      [expect.closeTo(0.775, 6), 'Decoding frames… 78%'],
+    ]);
+    await act(async () => step('done'));
+    expect(screen.queryByLabelText('Sampling frames from holiday.mp4')).toBeNull();
   });
 
   it('shows a readable error and stays usable', async () => {
     setPipelineClient(
-      fakePipeline((req, send) =>
+      fakePipeline((req, send) => {
+        if (req.command !== 'open') return;
         send({
           type: 'error',
           id: req.id,
           error: { code: 'empty', message: 'The file is empty.' },
-        }),
-      ).client,
+        });
+      }).client,
     );
     render(<App />);
     await act(async () => {
