@@ -1,6 +1,7 @@
-// The page in Chromium: a video dropped onto it (a real drag-and-drop) is sampled in the worker,
+// The page in Chromium: a video dropped onto it (a native drag-and-drop) is sampled in the worker,
 // its facts shown, and its thumbnails drawn with their times; a file it cannot read gives a
 // readable message and the page takes the next file.
+import { statSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openApp, type AppPage } from './app.ts';
 import { testVideo } from '../fixtures/videos.ts';
@@ -13,7 +14,23 @@ afterAll(() => app?.close());
 
 it('takes a dropped video and shows its facts and 32 thumbnails with times', async () => {
   const { page } = app;
-  await app.drop(await testVideo('h264-faststart'), undefined, 'my clip.mp4');
+  // What the page itself saw of the drop: Chromium's own (trusted) event, carrying the file.
+  const seen = page.evaluate(
+    () =>
+      new Promise<{ trusted: boolean; files: string[] }>((resolve) =>
+        document.querySelector('[data-testid="dropzone"]')!.addEventListener(
+          'drop',
+          (e) => {
+            const files = Array.from((e as DragEvent).dataTransfer?.files ?? []);
+            resolve({ trusted: e.isTrusted, files: files.map((f) => `${f.name} ${f.size}`) });
+          },
+          { once: true },
+        ),
+      ),
+  );
+  const path = await testVideo('h264-faststart');
+  await app.drop(path, undefined, 'my clip.mp4');
+  expect(await seen).toEqual({ trusted: true, files: [`my clip.mp4 ${statSync(path).size}`] });
   await page.getByText(/frames sampled in/).waitFor({ timeout: 60_000 });
   expect(await page.getByTestId('video-name').textContent()).toBe('my clip.mp4');
   expect(await page.getByTestId('video-resolution').textContent()).toBe('320×240');

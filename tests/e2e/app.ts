@@ -1,6 +1,8 @@
-// The built app in headless Chromium for page-level e2e tests: served with the test videos
-// mounted under /test-videos/, and a real drag-and-drop of a file onto the page.
-import { basename } from 'node:path';
+// The built app in headless Chromium for page-level e2e tests, and a native drag-and-drop of a
+// file from disk onto the page: Chromium's own drag events through the DevTools protocol
+// (Input.dispatchDragEvent), trusted and carrying a real File, as when a person drops one.
+import { existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DIST } from '../../cli/build.ts';
 import { launchChromium } from '../../cli/chromium.ts';
@@ -11,13 +13,16 @@ export interface AppPage {
   readonly page: Page;
   readonly browser: Browser;
   readonly server: StaticServer;
-  /** Drop the file at `path` (a test video) onto the element matching `selector`. */
+  /** Drop the file at `path` onto the element matching `selector`, as a file named `name`. */
   drop(path: string, selector?: string, name?: string): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Where files are given another name for a drop (hard links: no copy, same file system). */
+const RENAMED = join(VIDEO_CACHE, '..', 'drops');
+
 export async function openApp(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<AppPage> {
-  const server = await serveStatic(DIST, { mounts: { '/test-videos/': VIDEO_CACHE } });
+  const server = await serveStatic(DIST);
   const browser = await launchChromium();
   const page = await browser.newPage({
     viewport: { width: 1366, height: 900 },
@@ -30,26 +35,35 @@ export async function openApp(options: { colorScheme?: 'light' | 'dark' } = {}):
     browser,
     server,
     async drop(path, selector = '[data-testid="dropzone"]', name = basename(path)) {
-      if (!path.startsWith(VIDEO_CACHE)) throw new Error(`not a test video: ${path}`);
-      const url = `/test-videos/${path.slice(VIDEO_CACHE.length + 1)}`;
-      // Build a real File in the page and fire the drag events a person's drop fires.
-      const dataTransfer = await page.evaluateHandle(
-        async ([u, n]) => {
-          const blob = await (await fetch(u)).blob();
-          const dt = new DataTransfer();
-          dt.items.add(new File([blob], n, { type: 'video/mp4' }));
-          return dt;
-        },
-        [url, name] as const,
-      );
-      for (const type of ['dragenter', 'dragover', 'drop']) {
-        await page.dispatchEvent(selector, type, { dataTransfer });
+      const target = page.locator(selector);
+      await target.scrollIntoViewIfNeeded();
+      const box = await target.boundingBox();
+      if (!box) throw new Error(`nothing to drop on: ${selector} is not shown`);
+      const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+      const data = { items: [], files: [named(path, name)], dragOperationsMask: 1 }; // 1: copy
+      const cdp = await page.context().newCDPSession(page);
+      try {
+        for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
+          await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+        }
+      } finally {
+        await cdp.detach();
       }
-      await dataTransfer.dispose();
     },
     async close() {
       await browser.close();
       await server.close();
     },
   };
+}
+
+/** `path` under the file name `name` (the name a dropped File carries is its file's). */
+function named(path: string, name: string): string {
+  if (basename(path) === name) return path;
+  const dir = join(RENAMED, basename(path));
+  const link = join(dir, name);
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(link)) rmSync(link);
+  linkSync(path, link);
+  return link;
 }
