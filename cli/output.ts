@@ -1,5 +1,8 @@
-// How the command line answers: one JSON object on stdout (or readable text on a terminal when
-// --json is not given), errors as {"error":{"code","message"}} with a non-zero exit code.
+// How the command line answers: one JSON object on stdout whenever stdout is not a terminal (a
+// pipe, a file, a test) or --json is given; readable text when a person runs it at a terminal
+// without --json. Errors: {"error":{"code","message"}} on stdout (on a terminal without --json, a
+// `kvtp: message [code]` line on stderr), with exit code 1, or 2 for usage errors. Progress lines
+// go to stderr only when it is a terminal, and are cleared before the answer.
 
 import type { ErrorValue } from './browser.ts';
 

@@ -1,5 +1,7 @@
 // `kvtp probe VIDEO [--frames N] [--json]`: open the video in the browser pipeline, sample N
-// frames, print {container, codec, width, height, rotation, duration, frames:[{t}]}.
+// frames, print {container, codec, width, height, rotation, duration, frames:[{t}]} (as text
+// instead on a terminal without --json; see ../output.ts). Exit 1 on a file it cannot read, 2 on
+// a usage error.
 
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';

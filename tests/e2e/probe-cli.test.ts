@@ -1,5 +1,7 @@
-// The real `kvtp probe` command: its JSON on stdout, its exit codes, for a good file and bad ones.
+// The real `kvtp probe` command: its JSON on stdout and its exit codes, for a good file, every bad
+// input, bad arguments (exit 2, before any browser starts) and a missing file.
 import { execFile } from 'node:child_process';
+import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ffprobe } from '../fixtures/ffprobe.ts';
 import { testVideo, type VideoName } from '../fixtures/videos.ts';
@@ -48,17 +50,47 @@ describe('kvtp probe VIDEO --json', () => {
   });
 
   it.each([
+    ['empty', 'empty'],
     ['text', 'unsupported-container'],
+    ['random', 'unsupported-container'],
+    ['truncated-moov-end', 'corrupt'],
+    ['truncated-faststart', 'corrupt'],
+    ['garbled-media', 'corrupt'],
+    ['audio-only', 'no-video-track'],
     ['hevc', 'unsupported-codec'],
-  ] as const)(
-    '%s: prints {"error":{"code":"%s",…}} and exits non-zero',
-    async (name, errorCode) => {
-      const { code, stdout } = await kvtp('probe', await testVideo(name as VideoName), '--json');
-      expect(code).not.toBe(0);
-      const report = JSON.parse(stdout) as { error: { code: string; message: string } };
-      expect(Object.keys(report)).toEqual(['error']);
-      expect(report.error.code).toBe(errorCode);
-      expect(report.error.message.length).toBeGreaterThan(30);
-    },
-  );
+  ] as const)('%s: prints {"error":{"code":"%s",…}} and exits 1', async (name, errorCode) => {
+    const path = await testVideo(name as VideoName);
+    const { code, stdout } = await kvtp('probe', path, '--frames', '8', '--json');
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as { error: { code: string; message: string } };
+    expect(Object.keys(report)).toEqual(['error']);
+    expect(report.error.code).toBe(errorCode);
+    expect(report.error.message).toContain(basename(path)); // names the file
+    expect(report.error.message.length).toBeGreaterThan(30);
+  });
+});
+
+describe('kvtp probe: arguments', () => {
+  it.each([
+    [['--frames', '0'], /--frames must be an integer from 1 to 256 \(got '0'\)/],
+    [['--frames', '257'], /--frames must be an integer from 1 to 256 \(got '257'\)/],
+    [['--frames', '2.5'], /--frames must be an integer from 1 to 256 \(got '2.5'\)/],
+    [['--frame', '8'], /frame/],
+    [[], /usage: kvtp probe VIDEO/],
+  ])('%j is a usage error: exit 2', async (args, message) => {
+    const video = args.length ? [await testVideo('h264-faststart')] : [];
+    const { code, stdout } = await kvtp('probe', ...video, ...args, '--json');
+    expect(code).toBe(2);
+    const report = JSON.parse(stdout) as { error: { code: string; message: string } };
+    expect(report.error.code).toBe('usage');
+    expect(report.error.message).toMatch(message);
+  });
+
+  it('a file that does not exist: not-found, exit 1', async () => {
+    const { code, stdout } = await kvtp('probe', 'no/such/video.mp4', '--json');
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({
+      error: { code: 'not-found', message: 'No such file: no/such/video.mp4' },
+    });
+  });
 });
