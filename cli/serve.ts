@@ -1,7 +1,8 @@
 // A small static file server for the built app: cross-origin isolation headers (for ONNX
-// Runtime's threaded wasm), correct MIME types, and HTTP Range requests (model files are fetched
-// by ranges). Extra folders can be mounted under a URL prefix (a model folder given on the
-// command line). Serves only on 127.0.0.1.
+// Runtime's threaded wasm), correct MIME types, HTTP Range requests with strong ETags and If-Range
+// (model files are fetched, and resumed, by ranges). Extra folders can be mounted under a URL
+// prefix (a model folder given on the command line). With `cors` it answers other origins too
+// (the tests' stand-in for the Hugging Face Hub). Serves only on 127.0.0.1.
 
 import { createReadStream, promises as fs } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -33,9 +34,26 @@ export interface StaticServer {
 export interface ServeOptions {
   /** URL prefix → folder, e.g. { '/mounted/model/': '/home/me/model' }. */
   mounts?: Record<string, string>;
-  /** Extra handler tried before files (tests use it to simulate failures). */
+  /**
+   * Extra handler tried before files (tests use it to simulate failures). Returning false lets
+   * the file server answer, with `req.url` as the handler left it.
+   */
   intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Answer cross-origin requests (CORS, preflight) as the Hub does. */
+  cors?: boolean;
   port?: number;
+}
+
+/** Headers a cross-origin page may read (what the Hub exposes for downloads). */
+export const EXPOSED_HEADERS =
+  'Content-Length, Content-Range, Accept-Ranges, ETag, X-Linked-Size, X-Linked-Etag, X-Repo-Commit';
+
+export function corsHeaders(): Record<string, string> {
+  return {
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Expose-Headers': EXPOSED_HEADERS,
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+  };
 }
 
 export async function serveStatic(root: string, options: ServeOptions = {}): Promise<StaticServer> {
@@ -43,8 +61,17 @@ export async function serveStatic(root: string, options: ServeOptions = {}): Pro
     ([prefix, dir]) => [prefix, resolve(dir)] as const,
   );
   const server = createServer((req, res) => {
+    if (options.cors && req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        ...corsHeaders(),
+        'Access-Control-Allow-Methods': 'GET, HEAD',
+        'Access-Control-Allow-Headers': 'Range, If-Range',
+        'Access-Control-Max-Age': '600',
+      });
+      return res.end();
+    }
     if (options.intercept?.(req, res)) return;
-    void handle(req, res, resolve(root), mounts).catch(() => {
+    void handle(req, res, resolve(root), mounts, options.cors ?? false).catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
@@ -68,6 +95,7 @@ async function handle(
   res: ServerResponse,
   root: string,
   mounts: readonly (readonly [string, string])[],
+  cors: boolean,
 ) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   let path = decodeURIComponent(url.pathname);
@@ -81,19 +109,25 @@ async function handle(
   }
   if (path.endsWith('/')) path += 'index.html';
   const file = normalize(join(base, path));
-  if (file !== base && !file.startsWith(base + sep)) return notFound(res);
+  if (file !== base && !file.startsWith(base + sep)) return notFound(res, cors);
   const stat = await fs.stat(file).catch(() => null);
-  if (!stat?.isFile()) return notFound(res);
+  if (!stat?.isFile()) return notFound(res, cors);
 
+  const etag = fileEtag(stat.size, stat.mtimeMs);
   const headers: Record<string, string | number> = {
     'Content-Type': mime[extname(file).toLowerCase()] ?? 'application/octet-stream',
     'Accept-Ranges': 'bytes',
+    ETag: etag,
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Embedder-Policy': 'require-corp',
     'Cross-Origin-Resource-Policy': 'same-origin',
     'Cache-Control': 'no-cache',
+    ...(cors && corsHeaders()),
   };
-  const range = parseRange(req.headers.range, stat.size);
+  // If-Range: the range only if the file is still the version the client has (else all of it)
+  const ifRange = req.headers['if-range'];
+  const wanted = ifRange === undefined || ifRange === etag ? req.headers.range : undefined;
+  const range = parseRange(wanted, stat.size);
   if (range === 'invalid') {
     res.writeHead(416, { ...headers, 'Content-Range': `bytes */${stat.size}` });
     return res.end();
@@ -107,10 +141,16 @@ async function handle(
   createReadStream(file, { start, end }).pipe(res);
 }
 
-function notFound(res: ServerResponse) {
+/** A strong validator for a file: its size and modification time. */
+export function fileEtag(size: number, mtimeMs: number): string {
+  return `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
+}
+
+function notFound(res: ServerResponse, cors: boolean) {
   res.writeHead(404, {
     'Content-Type': 'text/plain',
     'Cross-Origin-Resource-Policy': 'same-origin',
+    ...(cors && corsHeaders()),
   });
   res.end('not found');
 }

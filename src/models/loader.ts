@@ -1,9 +1,13 @@
 // A model package's files, wherever they come from: the Hub (downloaded into the persistent
-// store, resumable, with progress), a URL path (the app's public/ folder: fetched, not stored),
-// or a folder the user picked. Then ONNX Runtime sessions on them, with plain errors.
+// store, resumable, with progress), a URL path (the app's public/ folder, or a folder the command
+// line serves: fetched, not stored), or a folder the user picked. Hub files are asked about first
+// (HEAD: sizes, ETags, the commit) unless all of them are cached intact, so a package is checked
+// against the device before its bytes come, and one load takes every file from one commit. Then
+// ONNX Runtime sessions on them, with plain errors.
 
-import { downloadFile, type DownloadProgress } from './download.ts';
+import { downloadFile, type DownloadProgress, type ServedFile } from './download.ts';
 import { modelError } from './errors.ts';
+import { headFile } from './hub.ts';
 import {
   manifestFiles,
   variantPaths,
@@ -12,14 +16,29 @@ import {
   type OnnxModelFile,
 } from './manifest.ts';
 import type { Ort, OrtSession } from './ort.ts';
-import { fileUrl, isRemote, sourceKey } from './source.ts';
+import { fileUrl, isRemote, sourceKey, type PackageSource } from './source.ts';
 import { MemoryStore, type ModelStore } from './store.ts';
+
+/** Progress of one file of a package, and of the package as a whole. */
+export interface PackageProgress extends DownloadProgress {
+  readonly fileIndex: number;
+  readonly files: number;
+  /** Bytes of the package done (cached files count as done). */
+  readonly packageLoaded: number;
+  /** Bytes of the whole package; 0 while some file's size is unknown. */
+  readonly packageTotal: number;
+}
 
 export interface LoadOptions {
   /** Where Hub files are cached (OPFS in the browser). */
   readonly store: ModelStore;
   readonly signal?: AbortSignal;
-  onProgress?(p: DownloadProgress & { readonly fileIndex: number; readonly files: number }): void;
+  onProgress?(p: PackageProgress): void;
+  /**
+   * Called with the files' sizes (those known: all of a folder, a Hub package's from HEAD or the
+   * cache) before anything is downloaded; throw to stop (a model too large for the device).
+   */
+  beforeDownload?(sizes: ReadonlyMap<string, number>): void;
   /** For tests and Node: the fetch to use and the origin that URL paths are relative to. */
   readonly fetch?: typeof fetch;
   readonly origin?: string;
@@ -33,35 +52,102 @@ export async function loadPackageFiles(
 ): Promise<Map<string, Blob>> {
   const { source } = manifest;
   const paths = manifestFiles(manifest, variant);
+  if (source.kind === 'folder') return folderFiles(source, paths, options);
+  const store = isRemote(source) ? options.store : new MemoryStore();
+  const keys = paths.map((p) => `${sourceKey(source)}/${p}`);
+  const cached = await Promise.all(keys.map((k) => intactSize(store, k)));
+  // Hub packages not wholly cached: ask about every file first (sizes for the device check and
+  // the progress bar, ETags that tell an out-of-date cached copy, the commit to take them from)
+  const heads: (ServedFile | null)[] =
+    isRemote(source) && cached.some((c) => c === null)
+      ? await Promise.all(
+          paths.map((p) =>
+            headFile(fileUrl(source, p, options.origin)!, p, {
+              ...(options.fetch && { fetch: options.fetch }),
+              ...(options.signal && { signal: options.signal }),
+            }),
+          ),
+        )
+      : paths.map(() => null);
+  const sizes = new Map<string, number>();
+  paths.forEach((p, i) => {
+    const size = heads[i]?.size ?? cached[i] ?? undefined;
+    if (size !== undefined) sizes.set(p, size);
+  });
+  options.beforeDownload?.(sizes);
+  const commit = heads.find((h) => h?.commit)?.commit;
+  const pinned: PackageSource =
+    source.kind === 'hub' && commit ? { ...source, revision: commit } : source;
+  const packageTotal =
+    sizes.size === paths.length ? [...sizes.values()].reduce((a, b) => a + b, 0) : 0;
+  let done = 0;
   const out = new Map<string, Blob>();
   for (const [fileIndex, path] of paths.entries()) {
     options.signal?.throwIfAborted();
-    if (source.kind === 'folder') {
-      const blob = source.files.get(path);
-      if (!blob) throw modelError('missing-file', `${path} is not in the folder "${source.name}"`);
-      out.set(path, blob);
-      options.onProgress?.({
+    const head = heads[fileIndex];
+    const blob = await downloadFile(
+      fileUrl(pinned, path, options.origin)!,
+      keys[fileIndex]!,
+      store,
+      {
         file: path,
-        loaded: blob.size,
-        total: blob.size,
-        bytesPerSecond: 0,
-        fromCache: true,
-        fileIndex,
-        files: paths.length,
-      });
-      continue;
-    }
-    const url = fileUrl(source, path, options.origin)!;
-    const store = isRemote(source) ? options.store : new MemoryStore();
-    const blob = await downloadFile(url, `${sourceKey(source)}/${path}`, store, {
-      file: path,
-      ...(options.signal && { signal: options.signal }),
-      ...(options.fetch && { fetch: options.fetch }),
-      onProgress: (p) => options.onProgress?.({ ...p, fileIndex, files: paths.length }),
-    });
+        ...(head?.size !== undefined && { expectedSize: head.size }),
+        ...(head?.etag !== undefined && { expectedEtag: head.etag }),
+        ...(options.signal && { signal: options.signal }),
+        ...(options.fetch && { fetch: options.fetch }),
+        onProgress: (p) =>
+          options.onProgress?.({
+            ...p,
+            fileIndex,
+            files: paths.length,
+            packageLoaded: done + p.loaded,
+            packageTotal,
+          }),
+      },
+    );
+    done += blob.size;
     out.set(path, blob);
   }
   return out;
+}
+
+function folderFiles(
+  source: Extract<PackageSource, { kind: 'folder' }>,
+  paths: readonly string[],
+  options: LoadOptions,
+): Map<string, Blob> {
+  const out = new Map<string, Blob>();
+  for (const path of paths) {
+    const blob = source.files.get(path);
+    if (!blob) throw modelError('missing-file', `${path} is not in the folder "${source.name}"`);
+    out.set(path, blob);
+  }
+  options.beforeDownload?.(new Map([...out].map(([p, b]) => [p, b.size])));
+  const packageTotal = [...out.values()].reduce((n, b) => n + b.size, 0);
+  let done = 0;
+  [...out].forEach(([file, blob], fileIndex) => {
+    done += blob.size;
+    options.onProgress?.({
+      file,
+      loaded: blob.size,
+      total: blob.size,
+      bytesPerSecond: 0,
+      fromCache: true,
+      fileIndex,
+      files: paths.length,
+      packageLoaded: done,
+      packageTotal,
+    });
+  });
+  return out;
+}
+
+/** Size of the complete cached file under `key` when it is intact (its recorded size), else null. */
+async function intactSize(store: ModelStore, key: string): Promise<number | null> {
+  const blob = await store.read(key);
+  if (!blob) return null;
+  const meta = await store.meta(key);
+  return meta?.size === undefined || meta.size === blob.size ? blob.size : null;
 }
 
 export interface SessionOptions {

@@ -1,13 +1,30 @@
-// Persistent storage of downloaded model files, with partial files for resumable downloads.
-// In the browser: the Origin Private File System (survives reloads, large quota, no memory
-// copy: a stored file is read back as a disk-backed File). Elsewhere (Node tests, browsers
-// without OPFS): an in-memory store with the same interface.
+// Persistent storage of downloaded model files, with partial files for resumable downloads and,
+// beside each, what the server said about the whole file (size, ETag, commit) so that a resume can
+// ask for the same version (If-Range) and a damaged copy is recognised. In the browser: the Origin
+// Private File System (survives reloads, large quota, no memory copy: a stored file is read back
+// as a disk-backed File). Elsewhere (Node tests, browsers without OPFS): an in-memory store with
+// the same interface.
+
+/** What the server promised about a stored (or partly stored) file. */
+export interface EntryMeta {
+  /** Bytes of the whole file (X-Linked-Size, Content-Range or Content-Length). */
+  readonly size?: number;
+  /** The server's validator (X-Linked-Etag or ETag): sent as If-Range when resuming. */
+  readonly etag?: string;
+  /** The Hub commit the file came from (X-Repo-Commit), when the server said. */
+  readonly commit?: string;
+}
 
 export interface StoredEntry {
   readonly key: string;
+  /** Bytes held (of a partial file: downloaded so far). */
   readonly size: number;
   /** False for a partial download that can be resumed. */
   readonly complete: boolean;
+  /** Bytes the whole file has, when known: a complete entry of another size is damaged. */
+  readonly expectedSize?: number;
+  readonly etag?: string;
+  readonly commit?: string;
 }
 
 export interface FileWriter {
@@ -23,8 +40,12 @@ export interface ModelStore {
   partialSize(key: string): Promise<number>;
   /** A writer that appends to the partial file from `offset` (what lies beyond is dropped). */
   writer(key: string, offset: number): Promise<FileWriter>;
-  /** Turn the partial file into the complete one. */
+  /** Turn the partial file into the complete one (its meta stays). */
   complete(key: string): Promise<void>;
+  /** What was recorded about the file under `key` (partial or complete), or null. */
+  meta(key: string): Promise<EntryMeta | null>;
+  setMeta(key: string, meta: EntryMeta): Promise<void>;
+  /** Remove the file, its partial and its meta. */
   delete(key: string): Promise<void>;
   list(): Promise<StoredEntry[]>;
   /** Delete every entry whose key starts with `prefix` (all when absent). */
@@ -32,6 +53,7 @@ export interface ModelStore {
 }
 
 const PART = '.part';
+const META = '.meta';
 
 /** OPFS-backed store (browser). Keys are encoded into flat file names. */
 export class OpfsStore implements ModelStore {
@@ -90,10 +112,28 @@ export class OpfsStore implements ModelStore {
     await dir.removeEntry(encode(key) + PART);
   }
 
+  async meta(key: string): Promise<EntryMeta | null> {
+    const handle = await this.handle(encode(key) + META, false);
+    if (!handle) return null;
+    try {
+      return JSON.parse(await (await handle.getFile()).text()) as EntryMeta;
+    } catch {
+      return null; // an unreadable record is as good as none
+    }
+  }
+
+  async setMeta(key: string, meta: EntryMeta): Promise<void> {
+    const handle = (await this.handle(encode(key) + META, true))!;
+    const w = await handle.createWritable();
+    await w.write(JSON.stringify(meta));
+    await w.close();
+  }
+
   async delete(key: string): Promise<void> {
     const dir = await this.dir;
-    await dir.removeEntry(encode(key)).catch(() => {});
-    await dir.removeEntry(encode(key) + PART).catch(() => {});
+    for (const suffix of ['', PART, META]) {
+      await dir.removeEntry(encode(key) + suffix).catch(() => {});
+    }
   }
 
   async list(): Promise<StoredEntry[]> {
@@ -102,16 +142,24 @@ export class OpfsStore implements ModelStore {
     for await (const [name, handle] of dir as unknown as AsyncIterable<
       [string, FileSystemHandle]
     >) {
-      if (handle.kind !== 'file') continue;
+      if (handle.kind !== 'file' || name.endsWith(META)) continue;
       const complete = !name.endsWith(PART);
+      const key = decode(complete ? name : name.slice(0, -PART.length));
       const size = (await (handle as FileSystemFileHandle).getFile()).size;
-      out.push({ key: decode(complete ? name : name.slice(0, -PART.length)), size, complete });
+      out.push(withMeta({ key, size, complete }, await this.meta(key)));
     }
     return out.sort((a, b) => a.key.localeCompare(b.key));
   }
 
   async clear(prefix = ''): Promise<void> {
-    for (const e of await this.list()) if (e.key.startsWith(prefix)) await this.delete(e.key);
+    // by name, so that a meta record whose file is gone goes too
+    const dir = await this.dir;
+    const names: string[] = [];
+    for await (const [name] of dir as unknown as AsyncIterable<[string, FileSystemHandle]>) {
+      const base = name.endsWith(PART) || name.endsWith(META) ? name.slice(0, -5) : name;
+      if (decode(base).startsWith(prefix)) names.push(name);
+    }
+    for (const name of names) await dir.removeEntry(name).catch(() => {});
   }
 
   private async handle(name: string, create: boolean): Promise<FileSystemFileHandle | null> {
@@ -129,6 +177,7 @@ export class OpfsStore implements ModelStore {
 export class MemoryStore implements ModelStore {
   readonly persistent = false;
   private readonly files = new Map<string, { chunks: Uint8Array[]; complete: boolean }>();
+  private readonly metas = new Map<string, EntryMeta>();
 
   async read(key: string): Promise<Blob | null> {
     const f = this.files.get(key);
@@ -158,24 +207,50 @@ export class MemoryStore implements ModelStore {
     this.files.set(key, { chunks: part.chunks, complete: true });
   }
 
+  async meta(key: string): Promise<EntryMeta | null> {
+    return this.metas.get(key) ?? null;
+  }
+
+  async setMeta(key: string, meta: EntryMeta): Promise<void> {
+    this.metas.set(key, { ...meta });
+  }
+
   async delete(key: string): Promise<void> {
     this.files.delete(key);
     this.files.delete(key + PART);
+    this.metas.delete(key);
+  }
+
+  /** For tests: overwrite a complete file's bytes (a damaged cache). */
+  async corrupt(key: string, bytes: Uint8Array): Promise<void> {
+    const f = this.files.get(key);
+    if (f?.complete) f.chunks = [bytes.slice()];
   }
 
   async list(): Promise<StoredEntry[]> {
     return [...this.files.entries()]
-      .map(([name, f]) => ({
-        key: f.complete ? name : name.slice(0, -PART.length),
-        size: f.chunks.reduce((n, c) => n + c.byteLength, 0),
-        complete: f.complete,
-      }))
+      .map(([name, f]) => {
+        const key = f.complete ? name : name.slice(0, -PART.length);
+        const size = f.chunks.reduce((n, c) => n + c.byteLength, 0);
+        return withMeta({ key, size, complete: f.complete }, this.metas.get(key) ?? null);
+      })
       .sort((a, b) => a.key.localeCompare(b.key));
   }
 
   async clear(prefix = ''): Promise<void> {
     for (const e of await this.list()) if (e.key.startsWith(prefix)) await this.delete(e.key);
+    for (const key of this.metas.keys()) if (key.startsWith(prefix)) this.metas.delete(key);
   }
+}
+
+function withMeta(e: StoredEntry, meta: EntryMeta | null): StoredEntry {
+  if (!meta) return e;
+  return {
+    ...e,
+    ...(meta.size !== undefined && { expectedSize: meta.size }),
+    ...(meta.etag !== undefined && { etag: meta.etag }),
+    ...(meta.commit !== undefined && { commit: meta.commit }),
+  };
 }
 
 function truncate(chunks: Uint8Array[], length: number): Uint8Array[] {

@@ -1,10 +1,13 @@
-// Model file downloads against a real local HTTP server: resume by Range after an interrupted
-// transfer, size integrity, missing files, network failure, cancellation, and the cache.
+// Model file downloads against a real local HTTP server: resume by Range (with If-Range) after an
+// interrupted transfer, size integrity (what the server announced is recorded with the entry; a
+// body of another length, or a damaged cached copy, is caught), missing files, network failure,
+// cancellation before and during a download, and the cache.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveStatic, type StaticServer } from '../../cli/serve.ts';
+import { fileEtag, serveStatic, type StaticServer } from '../../cli/serve.ts';
 import { downloadFile, type DownloadProgress } from '../../src/models/download.ts';
 import { MemoryStore } from '../../src/models/store.ts';
 
@@ -12,15 +15,48 @@ const SIZE = 300_000;
 const content = Uint8Array.from({ length: SIZE }, (_, i) => (i * 7 + 3) % 251);
 let server: StaticServer;
 /** Requests seen, with their Range headers. */
-const seen: { url: string; range: string | undefined }[] = [];
+const seen: { url: string; range: string | undefined; ifRange: string | undefined }[] = [];
 let cutAfter: number | null = null; // bytes after which the next full response is cut
+let root: string;
+let mtime: number; // of model.onnx: the cut response carries the file's real ETag
 
 beforeAll(async () => {
-  const root = mkdtempSync(join(tmpdir(), 'kvtp-dl-'));
+  root = mkdtempSync(join(tmpdir(), 'kvtp-dl-'));
   writeFileSync(join(root, 'model.onnx'), content);
+  writeFileSync(join(root, 'changing.onnx'), content);
+  mtime = statSync(join(root, 'model.onnx')).mtimeMs;
   server = await serveStatic(root, {
     intercept(req, res) {
-      seen.push({ url: req.url ?? '', range: req.headers.range });
+      seen.push({
+        url: req.url ?? '',
+        range: req.headers.range,
+        ifRange: req.headers['if-range'] as string | undefined,
+      });
+      // the Hub's X-Linked-Size without a Content-Length (chunked): `claim` bytes announced
+      const claim = /^\/linked\/(\d+)\/model\.onnx$/.exec(req.url ?? '');
+      if (claim) {
+        res.writeHead(200, { 'X-Linked-Size': claim[1]!, 'Transfer-Encoding': 'chunked' });
+        res.end(Buffer.from(content));
+        return true;
+      }
+      if (req.url === '/gzip/config.json') {
+        const body = gzipSync(Buffer.from(JSON.stringify({ big: 'x'.repeat(5000) })));
+        res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': body.length });
+        res.end(body);
+        return true;
+      }
+      if (req.url === '/slow/model.onnx') {
+        res.writeHead(200, { 'Content-Length': SIZE, ETag: '"slow"' });
+        let at = 0;
+        const tick = () => {
+          if (res.destroyed || at >= SIZE) return void res.end();
+          res.write(Buffer.from(content.subarray(at, at + 20_000)));
+          at += 20_000;
+          setTimeout(tick, 20);
+        };
+        tick();
+        return true;
+      }
       if (req.url === '/no-range/model.onnx') {
         res.writeHead(200, { 'Content-Length': SIZE });
         res.end(Buffer.from(content));
@@ -29,7 +65,7 @@ beforeAll(async () => {
       if (req.url === '/model.onnx' && cutAfter !== null && !req.headers.range) {
         const n = cutAfter;
         cutAfter = null;
-        res.writeHead(200, { 'Content-Length': SIZE });
+        res.writeHead(200, { 'Content-Length': SIZE, ETag: fileEtag(SIZE, mtime) });
         res.write(Buffer.from(content.subarray(0, n)), () => res.destroy());
         return true;
       }
@@ -76,9 +112,27 @@ describe('downloadFile', () => {
     const partial = await store.partialSize('r');
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(SIZE);
+    // what the first response said is kept with the partial file
+    expect(await store.meta('r')).toMatchObject({ size: SIZE, etag: expect.stringMatching(/^"/) });
     const blob = await downloadFile(url, 'r', store, { file: 'model.onnx', expectedSize: SIZE });
     expect(await holdsContent(blob)).toBe(true);
     expect(seen.at(-1)?.range).toBe(`bytes=${partial}-`);
+    // the rest only if it is still the same file
+    expect(seen.at(-1)?.ifRange).toBe((await store.meta('r'))!.etag);
+    expect(await store.list()).toEqual([
+      expect.objectContaining({ key: 'r', size: SIZE, complete: true, expectedSize: SIZE }),
+    ]);
+  });
+
+  it('starts over when the file changed between the cut and the resume (If-Range)', async () => {
+    const store = new MemoryStore();
+    const url = `${server.url}/changing.onnx`;
+    const w = await store.writer('ch', 0);
+    await w.write(new Uint8Array(1000).fill(9)); // bytes of an older version of the file
+    await store.setMeta('ch', { size: SIZE, etag: '"an-older-version"' });
+    const blob = await downloadFile(url, 'ch', store, { file: 'changing.onnx' });
+    expect(seen.at(-1)).toMatchObject({ range: 'bytes=1000-', ifRange: '"an-older-version"' });
+    expect(await holdsContent(blob)).toBe(true); // the server sent all of it, from the start
   });
 
   it('starts over when the server ignores Range', async () => {
@@ -99,6 +153,40 @@ describe('downloadFile', () => {
     await expect(
       downloadFile('http://127.0.0.1:9/model.onnx', 'y', store, { file: 'model.onnx' }),
     ).rejects.toMatchObject({ code: 'network', message: expect.stringMatching(/try again/) });
+  });
+
+  it('calls a body of another length than announced corrupt, and trusts no compressed length', async () => {
+    const store = new MemoryStore();
+    // the Hub announced more bytes than came: the body ended cleanly, short
+    await expect(
+      downloadFile(`${server.url}/linked/${SIZE + 10}/model.onnx`, 's', store, { file: 'm' }),
+    ).rejects.toMatchObject({
+      code: 'corrupt-file',
+      message: expect.stringMatching(/ended after/),
+    });
+    // fewer announced than came
+    await expect(
+      downloadFile(`${server.url}/linked/${SIZE - 10}/model.onnx`, 'l', store, { file: 'm' }),
+    ).rejects.toMatchObject({ code: 'corrupt-file', message: expect.stringMatching(/longer/) });
+    expect(await store.list()).toEqual([]); // nothing untrustworthy kept
+    const ok = await downloadFile(`${server.url}/linked/${SIZE}/model.onnx`, 'k', store, {
+      file: 'm',
+    });
+    expect(await holdsContent(ok)).toBe(true);
+    // a gzip body's Content-Length is of the compressed bytes: not the file's size
+    const json = await downloadFile(`${server.url}/gzip/config.json`, 'g', store, { file: 'g' });
+    expect(JSON.parse(await json.text()).big).toHaveLength(5000);
+  });
+
+  it('fetches again a cached copy damaged after it was stored', async () => {
+    const store = new MemoryStore();
+    const url = `${server.url}/model.onnx`;
+    await downloadFile(url, 'dm', store, { file: 'model.onnx' });
+    await store.corrupt('dm', content.subarray(0, 5000)); // truncated on disk
+    const before = seen.length;
+    const blob = await downloadFile(url, 'dm', store, { file: 'model.onnx' });
+    expect(seen.length).toBe(before + 1); // recognised by the recorded size, downloaded again
+    expect(await holdsContent(blob)).toBe(true);
   });
 
   it('refuses a file whose size is not the promised one, and drops a damaged cached copy', async () => {
@@ -131,6 +219,36 @@ describe('downloadFile', () => {
       }),
     ).rejects.toMatchObject({ name: 'AbortError' });
     expect(await store.read('z')).toBeNull();
+  });
+
+  it('can be cancelled mid-download, keeping the partial file to resume from', async () => {
+    const store = new MemoryStore();
+    const controller = new AbortController();
+    const url = `${server.url}/slow/model.onnx`;
+    const got = downloadFile(url, 'mid', store, {
+      file: 'model.onnx',
+      signal: controller.signal,
+      progressInterval: 0,
+      onProgress: (p) => {
+        if (p.loaded >= 40_000) controller.abort();
+      },
+    });
+    await expect(got).rejects.toMatchObject({ name: 'AbortError' });
+    const partial = await store.partialSize('mid');
+    expect(partial).toBeGreaterThanOrEqual(40_000);
+    expect(partial).toBeLessThan(SIZE);
+    expect(await store.read('mid')).toBeNull();
+    expect(await store.meta('mid')).toMatchObject({ size: SIZE, etag: '"slow"' });
+  });
+
+  it('reports speed while downloading', async () => {
+    const rates: number[] = [];
+    await downloadFile(`${server.url}/slow/model.onnx`, 'sp', new MemoryStore(), {
+      file: 'model.onnx',
+      progressInterval: 0,
+      onProgress: (p) => rates.push(p.bytesPerSecond),
+    });
+    expect(rates.some((r) => r > 0)).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
-// The static server the command line and tests use: Range requests and isolation headers.
+// The static server the command line and tests use: Range requests, ETags and If-Range, isolation
+// headers, and CORS for the tests' Hub stand-in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,41 @@ describe('serveStatic', () => {
   it('answers an unsatisfiable range with 416', async () => {
     const r = await fetch(`${server.url}/a.bin`, { headers: { Range: 'bytes=20-' } });
     expect(r.status).toBe(416);
+  });
+
+  it('gives a strong ETag and honours If-Range: the range only for the same version', async () => {
+    const first = await fetch(`${server.url}/a.bin`, { method: 'HEAD' });
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    const same = await fetch(`${server.url}/a.bin`, {
+      headers: { Range: 'bytes=4-', 'If-Range': etag },
+    });
+    expect(same.status).toBe(206);
+    expect(await same.text()).toBe('456789');
+    const other = await fetch(`${server.url}/a.bin`, {
+      headers: { Range: 'bytes=4-', 'If-Range': '"another"' },
+    });
+    expect(other.status).toBe(200);
+    expect(await other.text()).toBe('0123456789');
+  });
+
+  it('answers other origins (CORS, preflight) only when asked to', async () => {
+    const plain = await fetch(`${server.url}/a.bin`);
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+    const hub = await serveStatic(mounted, { cors: true });
+    try {
+      const r = await fetch(`${hub.url}/m.json`);
+      expect(r.headers.get('access-control-allow-origin')).toBe('*');
+      expect(r.headers.get('access-control-expose-headers')).toContain('X-Linked-Size');
+      const pre = await fetch(`${hub.url}/m.json`, { method: 'OPTIONS' });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get('access-control-allow-headers')).toContain('If-Range');
+      const missing = await fetch(`${hub.url}/nope`);
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('access-control-allow-origin')).toBe('*');
+    } finally {
+      await hub.close();
+    }
   });
 
   it('serves mounted folders and refuses paths outside the root', async () => {
