@@ -1,13 +1,16 @@
 // `npm run bench:prefill`, the part that runs in the pipeline worker: a decoder with the default
 // VLM's text dimensions (random weights, made at bench time) timed on prompts of the lengths an
-// unpruned and a KVTP-pruned video question have, and decoding with the KV cache on the GPU
-// against a copy-per-step baseline (cache and logits read back to the CPU every step).
+// unpruned and a KVTP-pruned video question have, and decoding three ways: the KV cache kept in
+// place on the GPU (allocated once, present.* written into it: the app's way), the cache on the
+// GPU but new present.* buffers every step (transformers.js issue 1741's pattern), and a
+// copy-per-step baseline (cache and logits back to the CPU every step).
 
 import type { GpuContext } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import type { VlmManifest } from '../models/manifest.ts';
 import type { Ort, OrtSession } from '../models/ort.ts';
 import { cacheNames, KvDecoder } from './decoder.ts';
+import { gpuMeter } from './gpu-meter.ts';
 import { TopK } from './sample.ts';
 
 export interface PrefillBenchArgs {
@@ -20,11 +23,18 @@ export interface PrefillBenchArgs {
   readonly decodeSteps: number;
 }
 
+export interface DecodeRate {
+  readonly tokensPerSecond: number;
+  readonly buffersPerStep: number;
+}
+
 export interface PrefillBenchResult {
   readonly prefill: { label: string; tokens: number; firstTokenMs: number }[];
   readonly decode: {
-    gpuCacheTokensPerSecond: number;
-    copyPerStepTokensPerSecond: number;
+    /** Tokens per second and GPU buffers made per step, for each way of keeping the cache. */
+    inPlace: DecodeRate;
+    freshPerStep: DecodeRate;
+    copyPerStep: DecodeRate;
     steps: number;
   };
 }
@@ -39,13 +49,21 @@ function embeds(ort: Ort, n: number, hidden: number, seed: number) {
   return new ort.Tensor('float32', data, [1, n, hidden]);
 }
 
-async function decodeRate(ort: Ort, dec: KvDecoder, hidden: number, prompt: number, steps: number) {
-  dec.reset();
+async function decodeRate(
+  ort: Ort,
+  dec: KvDecoder,
+  hidden: number,
+  prompt: number,
+  steps: number,
+): Promise<DecodeRate> {
+  dec.reset(prompt + steps);
   await dec.forward(embeds(ort, prompt, hidden, 1), 1);
   const step = embeds(ort, 1, hidden, 2);
+  const meter = gpuMeter();
   const start = performance.now();
   for (let i = 0; i < steps; i++) await dec.forward(step, 1);
-  return (steps * 1000) / (performance.now() - start);
+  const tokensPerSecond = (steps * 1000) / (performance.now() - start);
+  return { tokensPerSecond, buffersPerStep: meter.take().buffersMade / steps };
 }
 
 export async function benchPrefill(
@@ -69,14 +87,15 @@ export async function benchPrefill(
   log('creating the GPU-cache session');
   const onGpu = await create([...names.present, 'logits']);
   const topK = new TopK(ctx.device, new PipelineCache(ctx.device), 8);
-  const dec = new KvDecoder(ort, onGpu, onGpu, args.layout, topK);
+  const gpu = { device: ctx.device, topK };
+  const dec = new KvDecoder(ort, onGpu, onGpu, args.layout, { gpu });
   // warm-up: compile the kernels on a short prompt
-  dec.reset();
+  dec.reset(16);
   await dec.forward(embeds(ort, 16, args.hidden, 3), 1);
   const prefill: PrefillBenchResult['prefill'] = [];
   for (const p of args.prompts) {
     log(`prefill ${p.label} (${p.tokens} tokens)`);
-    dec.reset();
+    dec.reset(p.tokens);
     const e = embeds(ort, p.tokens, args.hidden, 4);
     const start = performance.now();
     await dec.forward(e, 1);
@@ -84,25 +103,23 @@ export async function benchPrefill(
     e.dispose();
   }
   const from = args.prompts.find((p) => p.label === args.decodeFrom)!.tokens;
-  log(`decode ${args.decodeSteps} steps, cache on the GPU`);
-  const gpuRate = await decodeRate(ort, dec, args.hidden, from, args.decodeSteps);
+  const steps = args.decodeSteps;
+  log(`decode ${steps} steps, KV cache in place on the GPU`);
+  const inPlace = await decodeRate(ort, dec, args.hidden, from, steps);
   dec.dispose();
+  log(`decode ${steps} steps, new present.* buffers every step`);
+  const fresh = new KvDecoder(ort, onGpu, onGpu, args.layout, { gpu, cache: 'feedback' });
+  const freshPerStep = await decodeRate(ort, fresh, args.hidden, from, steps);
+  fresh.dispose();
   await onGpu.release();
-  log(`decode ${args.decodeSteps} steps, copy per step`);
+  log(`decode ${steps} steps, copy per step`);
   const onCpu = await create([]);
-  const copy = new KvDecoder(ort, onCpu, onCpu, args.layout, null);
+  const copy = new KvDecoder(ort, onCpu, onCpu, args.layout);
   copy.reset();
   await copy.forward(embeds(ort, 16, args.hidden, 3), 1);
-  const copyRate = await decodeRate(ort, copy, args.hidden, from, args.decodeSteps);
+  const copyPerStep = await decodeRate(ort, copy, args.hidden, from, steps);
   copy.dispose();
   await onCpu.release();
   topK.destroy();
-  return {
-    prefill,
-    decode: {
-      gpuCacheTokensPerSecond: gpuRate,
-      copyPerStepTokensPerSecond: copyRate,
-      steps: args.decodeSteps,
-    },
-  };
+  return { prefill, decode: { inPlace, freshPerStep, copyPerStep, steps } };
 }

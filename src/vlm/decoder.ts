@@ -1,11 +1,20 @@
-// The language model's generation loop on ONNX Runtime Web: prefill the prompt's embeddings,
-// then one token per step, the KV cache fed back from each step's `present.*` outputs. On the
-// WebGPU execution provider the cache and the logits stay on the GPU (gpu-buffer outputs fed
-// back as inputs; old ones disposed), and only the top-K candidates of the last logits row come
-// back per step (src/vlm/sample.ts); on wasm they are CPU tensors and top-K runs on the CPU.
+// The language model's generation loop on ONNX Runtime Web: prefill the prompt's embeddings (in
+// chunks), then one token per step through the KV cache. On the WebGPU provider the cache lives
+// in buffers allocated once per question (src/vlm/kv-cache.ts) that ORT writes present.* into in
+// place, the step's token embedding and logits go to preallocated buffers too, the prompt may
+// arrive as a GPU buffer (the spliced embeddings), and per step only the top-K candidates of the
+// logits row come back to the CPU (src/vlm/sample.ts). Must not read the cache or the logits
+// back per step there. On wasm everything is CPU tensors: present.* are fed back as past.*.
 
-import type { Ort, OrtSession, OrtTensor } from '../models/ort.ts';
 import type { VlmManifest } from '../models/manifest.ts';
+import type { Ort, OrtSession, OrtTensor } from '../models/ort.ts';
+import { readback } from '../gpu/transfer.ts';
+import { chunkOnGpu, isGpuEmbeds, type EmbedsOnGpu } from './embeds-gpu.ts';
+import { gpuMeter, type GpuTraffic } from './gpu-meter.ts';
+import { castTo, floatType, inputType, outputType, readFloat32 } from '../models/dtype.ts';
+import { bufferOf, gpuTensor } from './gpu-tensors.ts';
+import { StaticKvCache } from './kv-cache.ts';
+import { StepIo } from './step-io.ts';
 import {
   chooseToken,
   seededRandom,
@@ -21,23 +30,43 @@ export interface GenerateOptions extends SamplingParams {
   /** Candidates kept per step for sampling (greedy needs 1). */
   readonly candidates?: number;
   readonly signal?: AbortSignal;
+  /** Also return the prompt's last logits row (reads it back: diagnostics and tests only). */
+  readonly prefillLogits?: boolean;
+  /** Called once the prompt is prefilled and the first token's candidates are known. */
+  onPrefilled?(): void;
   /** Called with every new token id as it comes (stop tokens excluded). */
   onToken?(id: number): void;
+}
+
+/** One decoding step: the cache length ORT's present.* had, and the GPU traffic of the step. */
+export interface StepRecord extends GpuTraffic {
+  readonly cacheLength: number;
 }
 
 export interface GenerateResult {
   readonly ids: number[];
   readonly stopped: 'eos' | 'length' | 'cancelled';
-  /** Milliseconds from the start of prefill to the first token. */
+  /** performance.now() when the first token's candidates were known (prefill done). */
+  readonly firstTokenAt: number;
+  /** Milliseconds of the decoder's prefill (all chunks) up to the first token's candidates. */
   readonly firstTokenMs: number;
   /** Milliseconds of the decode steps after the first token. */
   readonly decodeMs: number;
   readonly promptTokens: number;
   /** Where the KV cache lived between steps, and how many full logits rows came to the CPU. */
   readonly cache: 'gpu' | 'cpu';
+  /** `static`: preallocated and written in place; `feedback`: each step's present.* fed back. */
+  readonly cacheMode: 'static' | 'feedback';
   readonly logitRowsRead: number;
   /** Cache length after the last step (prompt + tokens fed back). */
   readonly cacheLength: number;
+  /** GPU traffic of the prefill (top-K included; 0s where the meter is unavailable). */
+  readonly prefill: GpuTraffic;
+  /** One record per token fed back through the cache, in order. */
+  readonly steps: readonly StepRecord[];
+  /** Static cache buffers made for this generation (0 when the previous ones had room). */
+  readonly cacheBuffersMade: number;
+  readonly lastPrefillLogits?: Float32Array;
 }
 
 type Layout = VlmManifest['decoder'];
@@ -53,26 +82,48 @@ export function cacheNames(d: Layout): { past: string[]; present: string[] } {
   return { past, present };
 }
 
+/** The worker's GPU, for decoders whose sessions run on the WebGPU provider. */
+export interface DecoderGpu {
+  readonly device: GPUDevice;
+  /** Top-K of a logits row on the GPU (only K candidates are read back). */
+  readonly topK: TopK;
+}
+
+export interface DecoderOptions {
+  readonly gpu?: DecoderGpu | null;
+  /** Longest piece of a prompt run at once (see forward). */
+  readonly prefillChunk?: number;
+  /** With a GPU: `static` (default) or `feedback` (ORT allocates new present.* every step). */
+  readonly cache?: 'static' | 'feedback';
+}
+
+type Input = OrtTensor | EmbedsOnGpu;
+const rowsOf = (x: Input) => (isGpuEmbeds(x) ? x.rows : x.dims[1]!);
+
 export class KvDecoder {
+  readonly gpu: DecoderGpu | null;
+  readonly mode: 'static' | 'feedback';
   private readonly names: { past: string[]; present: string[] };
+  private readonly prefillChunk: number;
   private cache: OrtTensor[] = [];
+  private kv: StaticKvCache | null = null;
+  private step: StepIo | null = null;
   private length = 0;
+  private presentLength = 0;
   private logitRowsRead = 0;
 
-  /**
-   * `embed` maps input_ids to inputs_embeds; `decoder` is the merged decoder. With `topK` (a GPU
-   * kernel on the session's device) the logits are read on the GPU.
-   */
+  /** `embed` maps input_ids to inputs_embeds; `decoder` is the merged decoder. */
   constructor(
     private readonly ort: Ort,
     private readonly embed: OrtSession,
     private readonly decoder: OrtSession,
     private readonly layout: Layout,
-    private readonly topK: TopK | null = null,
-    /** Longest piece of a prompt run at once (see forward). */
-    private readonly prefillChunk = 256,
+    options: DecoderOptions = {},
   ) {
     this.names = cacheNames(layout);
+    this.gpu = options.gpu ?? null;
+    this.mode = this.gpu ? (options.cache ?? 'static') : 'feedback';
+    this.prefillChunk = options.prefillChunk ?? 256;
   }
 
   /** The tokens in the cache so far. */
@@ -80,7 +131,12 @@ export class KvDecoder {
     return this.length;
   }
 
-  /** Embeddings of `ids` [1, n, D] (CPU tensor, or GPU on WebGPU). */
+  /** The sessions (for diagnostics that run the model outside the loop). */
+  get sessions(): { embed: OrtSession; decoder: OrtSession } {
+    return { embed: this.embed, decoder: this.decoder };
+  }
+
+  /** Embeddings of `ids` [1, n, D] (CPU tensor, or GPU when the session puts them there). */
   async embedIds(ids: readonly number[]): Promise<OrtTensor> {
     const input = new this.ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
     const out = await this.embed.run({ input_ids: input });
@@ -88,47 +144,122 @@ export class KvDecoder {
     return out.inputs_embeds!;
   }
 
-  /** Empty the KV cache (a new sequence starts). */
-  reset(): void {
+  /** Empty the KV cache for a sequence of up to `capacity` tokens. */
+  reset(capacity = 0): void {
+    this.length = 0;
+    this.presentLength = 0;
+    if (this.mode === 'static') {
+      this.kv ??= new StaticKvCache(
+        this.ort,
+        this.gpu!.device,
+        this.layout,
+        this.names,
+        floatType(inputType(this.decoder, this.names.past[0]!)),
+      );
+      this.kv.reset(Math.max(1, capacity));
+      return;
+    }
     for (const t of this.cache) t.dispose();
     const { kvHeads, headDim } = this.layout;
-    this.cache = this.names.past.map(
-      () => new this.ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]),
+    const half = floatType(inputType(this.decoder, this.names.past[0]!)) === 'float16';
+    const dims = [1, kvHeads, 0, headDim];
+    this.cache = this.names.past.map(() =>
+      half
+        ? new this.ort.Tensor('float16', new Uint16Array(0), dims)
+        : new this.ort.Tensor('float32', new Float32Array(0), dims),
     );
-    this.length = 0;
   }
 
-  /** Run the decoder on `embeds` [1, n, D] after the cache; returns the last row's candidates. */
-  async forward(embeds: OrtTensor, k: number): Promise<Candidates> {
-    const n = embeds.dims[1]!;
+  /** Run the decoder on `input` [1, n, D] after the cache; returns the last row's candidates. */
+  async forward(
+    input: Input,
+    k: number,
+    wantRow = false,
+  ): Promise<Candidates & { row?: Float32Array }> {
+    const n = rowsOf(input);
     const chunk = this.prefillChunk;
-    if (n > chunk && embeds.location === 'cpu') {
-      // Long prompts go in chunks: the merged decoder returns logits for every position, and
-      // [n, vocab] logits (and [heads, n, n] attention) of a whole video prompt can exceed a
-      // GPU's buffer limits; the cache makes chunked prefill exact.
-      const data = embeds.data as Float32Array;
-      const width = embeds.dims[2]!;
-      let last: Candidates | null = null;
-      for (let at = 0; at < n; at += chunk) {
-        const m = Math.min(chunk, n - at);
-        const part = new this.ort.Tensor('float32', data.subarray(at * width, (at + m) * width), [
-          1,
-          m,
-          width,
-        ]);
-        last = await this.forwardOnce(part, at + m === n ? k : 0);
-        part.dispose();
-      }
-      return last!;
+    if (n <= chunk) {
+      const t = isGpuEmbeds(input) ? this.view(input.buffer, n, input.dim) : input;
+      return this.forwardOnce(t, k, wantRow);
     }
-    return this.forwardOnce(embeds, k);
+    // Long prompts go in chunks: the merged decoder returns logits for every position, and
+    // [n, vocab] logits (and [heads, n, n] attention) of a whole video prompt can exceed a GPU's
+    // buffer limits; the cache makes chunked prefill exact. A GPU prompt's chunks are copied
+    // into buffers of their own on the GPU.
+    let last: Candidates | null = null;
+    for (let at = 0; at < n; at += chunk) {
+      const m = Math.min(chunk, n - at);
+      const part = this.slice(input, at, m);
+      try {
+        last = await this.forwardOnce(part.tensor, at + m === n ? k : 0, wantRow && at + m === n);
+      } finally {
+        part.release();
+      }
+    }
+    return last!;
   }
 
-  private async forwardOnce(embeds: OrtTensor, k: number): Promise<Candidates> {
+  private view(buffer: GPUBuffer, rows: number, dim: number): OrtTensor {
+    return gpuTensor(this.ort, buffer, 'float32', [1, rows, dim]);
+  }
+
+  private slice(input: Input, at: number, m: number): { tensor: OrtTensor; release(): void } {
+    if (!isGpuEmbeds(input) && input.location === 'cpu') {
+      const width = input.dims[2]!;
+      const data = (input.data as Float32Array | Uint16Array).subarray(
+        at * width,
+        (at + m) * width,
+      );
+      const tensor = new this.ort.Tensor(input.type as 'float32', data as Float32Array, [
+        1,
+        m,
+        width,
+      ]);
+      return { tensor, release: () => tensor.dispose() };
+    }
+    if (!this.gpu) throw new Error('decoder: a GPU prompt needs the decoder’s GPU');
+    const src = isGpuEmbeds(input)
+      ? input
+      : { buffer: bufferOf(input, 'inputs_embeds'), dim: input.dims[2]! };
+    const buffer = chunkOnGpu(this.gpu.device, src, at, m);
+    return { tensor: this.view(buffer, m, src.dim), release: () => buffer.destroy() };
+  }
+
+  private stepIo(dim: number): StepIo {
+    if (this.step?.dim === dim) return this.step;
+    this.step?.destroy();
+    const f32 = (t: string) => t === 'float32';
+    this.step = new StepIo(this.ort, this.gpu!.device, dim, this.layout.vocab, {
+      embeds:
+        f32(outputType(this.embed, 'inputs_embeds')) &&
+        f32(inputType(this.decoder, 'inputs_embeds')),
+      logits: f32(outputType(this.decoder, 'logits')),
+    });
+    return this.step;
+  }
+
+  /** One generated token's embedding; in static mode all on preallocated GPU buffers. */
+  private async embedStep(id: number, dim: number): Promise<OrtTensor> {
+    if (this.mode !== 'static') return this.embedIds([id]);
+    const out = this.stepIo(dim).embedsTensor();
+    if (!out) return this.embedIds([id]);
+    const input_ids = new this.ort.Tensor('int64', BigInt64Array.of(BigInt(id)), [1, 1]);
+    await this.embed.run({ input_ids }, { inputs_embeds: out });
+    input_ids.dispose();
+    return out;
+  }
+
+  private async forwardOnce(
+    embeds: OrtTensor,
+    k: number,
+    wantRow: boolean,
+  ): Promise<Candidates & { row?: Float32Array }> {
     const n = embeds.dims[1]!;
     const total = this.length + n;
+    // a CPU prompt in the float type the decoder takes (fp16 exports take float16)
+    const cast = castTo(this.ort, embeds, inputType(this.decoder, 'inputs_embeds'));
     const feeds: Record<string, OrtTensor> = {
-      inputs_embeds: embeds,
+      inputs_embeds: cast,
       attention_mask: new this.ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
       position_ids: new this.ort.Tensor(
         'int64',
@@ -136,46 +267,78 @@ export class KvDecoder {
         [1, n],
       ),
     };
-    this.names.past.forEach((name, i) => (feeds[name] = this.cache[i]!));
-    const out = await this.decoder.run(feeds);
+    let out: Record<string, OrtTensor>;
+    if (this.kv) {
+      Object.assign(feeds, this.kv.feeds());
+      const fetches: Record<string, OrtTensor | null> = {
+        ...this.kv.fetches(n),
+        logits: n === 1 ? this.stepIo(embeds.dims[2]!).logitsTensor() : null,
+      };
+      out = (await this.decoder.run(feeds, fetches as never)) as Record<string, OrtTensor>;
+      this.kv.advance(n);
+    } else {
+      this.names.past.forEach((name, i) => (feeds[name] = this.cache[i]!));
+      out = (await this.decoder.run(feeds)) as Record<string, OrtTensor>;
+      for (const t of this.cache) t.dispose();
+      this.cache = this.names.present.map((name) => out[name]!);
+    }
     feeds.attention_mask!.dispose();
     feeds.position_ids!.dispose();
-    for (const t of this.cache) t.dispose();
-    this.cache = this.names.present.map((name) => out[name]!);
+    if (cast !== embeds) cast.dispose();
     this.length = total;
+    this.presentLength = out[this.names.present[0]!]!.dims[2]!;
     const logits = out.logits!;
     const vocab = logits.dims[2]!;
-    if (k === 0) {
-      logits.dispose(); // an inner chunk of a long prompt: only the cache matters
-      return { values: new Float32Array(0), ids: new Uint32Array(0) };
-    }
     try {
-      if (this.topK && logits.location === 'gpu-buffer') {
-        return await this.topK.run(logits.gpuBuffer as GPUBuffer, n - 1, vocab);
+      if (k === 0) return { values: new Float32Array(0), ids: new Uint32Array(0) }; // inner chunk
+      const row = wantRow ? await this.lastRow(logits, n, vocab) : undefined;
+      if (this.gpu && logits.location === 'gpu-buffer' && logits.type === 'float32') {
+        const c = await this.gpu.topK.run(bufferOf(logits, 'logits'), n - 1, vocab);
+        return { ...c, ...(row && { row }) };
       }
       this.logitRowsRead++;
-      const data = (await logits.getData()) as Float32Array;
-      return topKCpu(data.subarray((n - 1) * vocab, n * vocab), k);
+      const data = await readFloat32(logits);
+      return { ...topKCpu(data.subarray((n - 1) * vocab, n * vocab), k), ...(row && { row }) };
     } finally {
       logits.dispose();
     }
   }
 
-  /** Prefill `embeds` (the prompt with kept vision tokens spliced in), then generate. */
+  private async lastRow(logits: OrtTensor, n: number, vocab: number): Promise<Float32Array> {
+    if (logits.location === 'gpu-buffer' && logits.type === 'float32' && this.gpu) {
+      const bytes = await readback(
+        this.gpu.device,
+        bufferOf(logits, 'logits'),
+        vocab * 4,
+        (n - 1) * vocab * 4,
+      );
+      return new Float32Array(bytes);
+    }
+    return (await readFloat32(logits)).slice((n - 1) * vocab, n * vocab);
+  }
+
+  /** Prefill `input` (the prompt with kept vision tokens spliced in), then generate. */
   async generate(
-    embeds: OrtTensor,
+    input: Input,
     eos: readonly number[],
     options: GenerateOptions,
   ): Promise<GenerateResult> {
     const start = performance.now();
+    const meter = gpuMeter();
     const k = options.temperature > 0 ? (options.candidates ?? 64) : 1;
     const random = seededRandom(options.seed ?? 0);
     const ids: number[] = [];
-    this.reset();
+    const promptTokens = rowsOf(input);
+    const dim = isGpuEmbeds(input) ? input.dim : input.dims[2]!;
+    const madeBefore = this.kv?.buffersMade ?? 0;
+    this.reset(promptTokens + options.maxNewTokens);
     this.logitRowsRead = 0;
-    const promptTokens = embeds.dims[1]!;
-    let candidates = await this.forward(embeds, k);
-    const firstTokenMs = performance.now() - start;
+    let candidates = await this.forward(input, k, options.prefillLogits);
+    const lastPrefillLogits = candidates.row;
+    const firstTokenAt = performance.now();
+    const prefill = meter.take();
+    options.onPrefilled?.();
+    const steps: StepRecord[] = [];
     let stopped: GenerateResult['stopped'] = 'length';
     while (ids.length < options.maxNewTokens) {
       if (options.signal?.aborted) {
@@ -190,24 +353,37 @@ export class KvDecoder {
       ids.push(id);
       options.onToken?.(id);
       if (ids.length >= options.maxNewTokens) break;
-      const next = await this.embedIds([id]);
+      meter.take(); // the step starts here: its embedding, run and top-K
+      const next = await this.embedStep(id, dim);
       candidates = await this.forward(next, k);
       next.dispose();
+      steps.push({ cacheLength: this.presentLength, ...meter.take() });
     }
+    const onGpu = this.kv !== null || this.cache.every((t) => t.location === 'gpu-buffer');
     return {
       ids,
       stopped,
-      firstTokenMs,
-      decodeMs: performance.now() - start - firstTokenMs,
+      firstTokenAt,
+      firstTokenMs: firstTokenAt - start,
+      decodeMs: performance.now() - firstTokenAt,
       promptTokens,
-      cache: this.cache.every((t) => t.location === 'gpu-buffer') ? 'gpu' : 'cpu',
+      cache: onGpu ? 'gpu' : 'cpu',
+      cacheMode: this.kv ? 'static' : 'feedback',
       logitRowsRead: this.logitRowsRead,
       cacheLength: this.length,
+      prefill,
+      steps,
+      cacheBuffersMade: (this.kv?.buffersMade ?? 0) - madeBefore,
+      ...(lastPrefillLogits && { lastPrefillLogits }),
     };
   }
 
   dispose(): void {
     for (const t of this.cache) t.dispose();
     this.cache = [];
+    this.kv?.destroy();
+    this.kv = null;
+    this.step?.destroy();
+    this.step = null;
   }
 }

@@ -1,13 +1,16 @@
 // One question about one video, end to end: the video's features (vision encoder and relevance
 // embeddings, computed once per video and reused), then per question the KVTP selection
 // (scores → allocation → reduction, src/kvtp) and the answer (prompt with each frame's kept
-// tokens, splice, prefill, decode). This is the CPU-tensor path (ONNX Runtime's wasm provider,
-// in Node tests and as the browser's fallback); the WebGPU path keeps the same steps on the GPU.
+// tokens, splice, prefill, decode). Two paths with the same steps: on the WebGPU provider the
+// vision tokens, the kept tokens and the spliced embeddings stay on the GPU (gpu-video.ts,
+// kept-gpu.ts, embeds-gpu.ts) and only budgets, provenance and top-K candidates are read back;
+// on wasm (and wherever a model's tensors are not f32) everything is CPU tensors.
 
-import { totalBudget } from '../kvtp/allocate.ts';
-import type { AllocationParams, FrameTokens, KvtpBackend, Reduced } from '../kvtp/types.ts';
+import { GpuKvtp } from '../kvtp/gpu.ts';
+import type { AllocationParams, FrameTokens, KvtpBackend } from '../kvtp/types.ts';
 import type { VlmManifest } from '../models/manifest.ts';
-import type { Ort, OrtSession } from '../models/ort.ts';
+import type { Ort, OrtSession, OrtTensor } from '../models/ort.ts';
+import { floatTensor, inputType, readFloat32 } from '../models/dtype.ts';
 import { planResize, preprocessFrameCpu } from '../models/preprocess.ts';
 import type { RelevanceModel } from '../models/relevance.ts';
 import type {
@@ -16,8 +19,13 @@ import type {
   Selection,
   SelectionSettings,
 } from '../worker/ask-types.ts';
+import { checkPromise } from './budgets.ts';
 import type { KvDecoder, GenerateOptions, GenerateResult } from './decoder.ts';
+import { isGpuEmbeds, spliceOnGpu, type EmbedsOnGpu } from './embeds-gpu.ts';
+import { vlmError } from './errors.ts';
 import { prefillFlops } from './flops.ts';
+import { bufferOf, pipelinesFor, storageBuffer } from './gpu-tensors.ts';
+import { reduceOnGpu, type KeptOnGpu, type Provenance } from './kept-gpu.ts';
 import type { PromptBuilder } from './prompt.ts';
 import { spliceCpu } from './splice.ts';
 
@@ -38,17 +46,43 @@ export interface LoadedVlm {
   readonly decoder: KvDecoder;
 }
 
+/** L frames × N tokens of width D from the vision encoder: on the CPU, or in a GPU buffer. */
+export interface VisionTokens {
+  readonly frames: number;
+  readonly tokens: number;
+  readonly grid: readonly [number, number];
+  readonly dim: number;
+  /** [L·N·D] (CPU path), or null. */
+  readonly cpu: Float32Array | null;
+  /** [L·N·D] f32 in a buffer the features own (GPU path; see releaseFeatures), or null. */
+  readonly gpu: GPUBuffer | null;
+}
+
 /** What a video costs once: its frames' vision tokens and relevance embeddings. */
 export interface VideoFeatures {
   readonly times: readonly number[];
   readonly duration: number;
-  readonly tokens: FrameTokens;
+  readonly tokens: VisionTokens;
   /** [L·E] relevance embeddings of the frames. */
   readonly frameEmbeddings: Float32Array;
   /** Part of the padded model image a frame fills, [width, height] fractions. */
   readonly imageFit: readonly [number, number];
   /** Milliseconds the VLM's vision encoder and the relevance image encoder took. */
   readonly timings: { readonly visionMs: number; readonly relevanceMs: number };
+}
+
+/** Free what features hold on the GPU (when the video or the models change). */
+export function releaseFeatures(v: VideoFeatures): void {
+  v.tokens.gpu?.destroy();
+}
+
+/** The kept tokens of a selection: provenance, and the rows on the CPU or the GPU. */
+export interface Kept {
+  readonly provenance: Provenance;
+  /** [rows·D] (CPU path), or null. */
+  readonly features: Float32Array | null;
+  readonly gpu: KeptOnGpu | null;
+  release(): void;
 }
 
 const MODE: Record<AllocationChoice, AllocationParams['mode']> = {
@@ -58,7 +92,7 @@ const MODE: Record<AllocationChoice, AllocationParams['mode']> = {
   hard: 'hard',
 };
 
-/** Vision tokens and relevance embeddings of `frames` (batched, one run per model). */
+/** Vision tokens and relevance embeddings of `frames` on the CPU (batched, one run per model). */
 export async function encodeVideo(
   ort: Ort,
   vlm: LoadedVlm,
@@ -77,19 +111,22 @@ export async function encodeVideo(
     pixels.set(p.pixels, i * 3 * W * H);
     mask.set(p.mask, i * W * H);
   });
-  const feeds: Record<string, InstanceType<Ort['Tensor']>> = {
-    pixel_values: new ort.Tensor('float32', pixels, [1, L, 3, H, W]),
+  const feeds: Record<string, OrtTensor> = {
+    pixel_values: floatTensor(ort, inputType(vlm.vision, 'pixel_values'), pixels, [1, L, 3, H, W]),
   };
   if (m.pixelMask) feeds.pixel_attention_mask = new ort.Tensor('bool', mask, [1, L, H, W]);
   const out = await vlm.vision.run(feeds);
   Object.values(feeds).forEach((t) => t.dispose());
   const feats = out.image_features;
-  if (!feats) throw new Error('The vision encoder has no output "image_features"');
+  if (!feats) throw vlmError('bad-output', 'The vision encoder has no output "image_features"');
   const { tokensPerFrame: N, grid, hidden: D } = m.vision;
-  const data = (await feats.getData()) as Float32Array;
+  const data = await readFloat32(feats);
   feats.dispose();
   if (data.length !== L * N * D) {
-    throw new Error(`The vision encoder gave ${data.length} values, expected ${L}×${N}×${D}`);
+    throw vlmError(
+      'bad-output',
+      `The vision encoder gave ${data.length} values, expected ${L}×${N}×${D}`,
+    );
   }
   const visionMs = performance.now() - visionStart;
   const relevanceStart = performance.now();
@@ -110,20 +147,17 @@ export async function encodeVideo(
   return {
     times: frames.map((f) => f.t),
     duration,
-    tokens: {
-      frames: L,
-      tokens: N,
-      grid: [grid[0], grid[1]],
-      dim: D,
-      features: data,
-      keyDim: D,
-      keys: null,
-      importance: null,
-    },
+    tokens: { frames: L, tokens: N, grid: [grid[0], grid[1]], dim: D, cpu: data, gpu: null },
     frameEmbeddings,
     imageFit: [fit[0] / W, fit[1] / H],
     timings: { visionMs, relevanceMs },
   };
+}
+
+/** Vision tokens on the CPU in the KVTP core's layout (features are their own keys). */
+export function frameTokens(t: VisionTokens, features: Float32Array): FrameTokens {
+  const { frames, tokens, grid, dim } = t;
+  return { frames, tokens, grid, dim, features, keyDim: dim, keys: null, importance: null };
 }
 
 /** KVTP's selection for a question: scores, budgets, the reduction, in what the page draws. */
@@ -135,7 +169,7 @@ export async function selectTokens(
   settings: SelectionSettings,
 ): Promise<{
   selection: Selection;
-  reduced: Reduced;
+  kept: Kept;
   scores: Float32Array;
   timings: { relevanceMs: number; reduceMs: number };
 }> {
@@ -156,23 +190,43 @@ export async function selectTokens(
     tokensPerFrame: t.tokens,
     minPerFrame: settings.minPerFrame,
   });
-  const keep =
-    settings.method === 'none' ? Array<number>(t.frames).fill(t.tokens) : allocation.keep!;
-  const reduced = await backend.reduce(t, { method: settings.method, keep, seed: settings.seed });
+  const none = settings.method === 'none';
+  const budgets = none ? Array<number>(t.frames).fill(t.tokens) : allocation.keep!;
+  const params = { method: settings.method, keep: budgets, seed: settings.seed };
+  let kept: Kept;
+  if (t.gpu) {
+    if (!(backend instanceof GpuKvtp)) {
+      throw vlmError('no-gpu', 'The vision tokens are on the GPU but the KVTP backend is not');
+    }
+    const g = await reduceOnGpu(backend, { ...t, buffer: t.gpu }, params);
+    kept = { provenance: g.provenance, features: null, gpu: g, release: () => g.release() };
+  } else {
+    const r = await backend.reduce(frameTokens(t, t.cpu!), params);
+    kept = { provenance: r, features: r.features, gpu: null, release: () => {} };
+  }
   const reduceMs = performance.now() - reduceStart;
+  const p = kept.provenance;
   const frames: FrameSelection[] = video.times.map((time, f) => {
-    const from = reduced.offsets[f]!;
-    const to = reduced.offsets[f + 1]!;
+    const from = p.offsets[f]!;
+    const to = p.offsets[f + 1]!;
     return {
       t: time,
       score: scores[f]!,
       keep: to - from,
       tokens: t.tokens,
-      indices: Array.from(reduced.indices.subarray(from, to)),
-      groups: reduced.groups.slice(from, to),
+      indices: Array.from(p.indices.subarray(from, to)),
+      groups: p.groups.slice(from, to),
     };
   });
   const visualKept = frames.reduce((a, f) => a + f.keep, 0);
+  if (!none) {
+    try {
+      checkPromise(settings.allocation, { ...t, keepRatio: settings.keepRatio }, budgets, p.keep);
+    } catch (e) {
+      kept.release();
+      throw e;
+    }
+  }
   const selection: Selection = {
     question,
     settings,
@@ -182,16 +236,7 @@ export async function selectTokens(
     visualTotal: t.frames * t.tokens,
     visualKept,
   };
-  // `exact` and `hard` promise their total; a mismatch would be a bug worth a loud error
-  if (
-    (settings.allocation === 'kvtp' || settings.allocation === 'hard') &&
-    settings.method !== 'none'
-  ) {
-    const promised = totalBudget(t.frames, t.tokens, settings.keepRatio);
-    if (visualKept !== promised)
-      throw new Error(`selection kept ${visualKept} tokens, promised ${promised}`);
-  }
-  return { selection, reduced, scores, timings: { relevanceMs, reduceMs } };
+  return { selection, kept, scores, timings: { relevanceMs, reduceMs } };
 }
 
 export interface Answered {
@@ -201,6 +246,49 @@ export interface Answered {
   readonly promptTokensUnpruned: number;
   readonly prefillFlops: number;
   readonly prefillFlopsUnpruned: number;
+  /** Prompt, embedding, splice and decoder prefill, up to the first token's candidates. */
+  readonly prefillMs: number;
+}
+
+/** The decoder's input: the prompt's embeddings with the kept tokens in their placeholders. */
+async function promptEmbeds(
+  ort: Ort,
+  vlm: LoadedVlm,
+  ids: readonly number[],
+  positions: Uint32Array,
+  kept: Kept,
+): Promise<OrtTensor | EmbedsOnGpu> {
+  const D = vlm.manifest.vision.hidden;
+  const text = await vlm.decoder.embedIds(ids);
+  const gpu = vlm.decoder.gpu;
+  try {
+    if (kept.gpu && gpu) {
+      if (kept.gpu.rows !== positions.length) {
+        throw vlmError(
+          'bad-output',
+          `${kept.gpu.rows} kept rows for ${positions.length} placeholders`,
+        );
+      }
+      const pipelines = pipelinesFor(gpu.device);
+      if (text.location === 'gpu-buffer') {
+        const buf = bufferOf(text, 'inputs_embeds');
+        return spliceOnGpu(gpu.device, pipelines, buf, ids.length, D, kept.gpu.buffer, positions);
+      }
+      // an embedding session without GPU outputs: upload its rows (CPU → GPU), then splice
+      const up = storageBuffer(gpu.device, ids.length * D * 4, 'prompt embeddings (upload)');
+      gpu.device.queue.writeBuffer(up, 0, new Float32Array(await readFloat32(text)));
+      const e = spliceOnGpu(gpu.device, pipelines, up, ids.length, D, kept.gpu.buffer, positions);
+      up.destroy();
+      return e;
+    }
+    if (!kept.features)
+      throw vlmError('no-gpu', 'The kept tokens are on the GPU, the decoder is not');
+    const embeds = new Float32Array(await readFloat32(text));
+    spliceCpu(embeds, kept.features, positions, D);
+    return new ort.Tensor('float32', embeds, [1, ids.length, D]); // the decoder casts to its type
+  } finally {
+    text.dispose();
+  }
 }
 
 /** The answer from the kept tokens: prompt, splice, prefill, decode (tokens streamed). */
@@ -209,22 +297,23 @@ export async function answerQuestion(
   vlm: LoadedVlm,
   video: VideoFeatures,
   selection: Selection,
-  reduced: Reduced,
+  kept: Kept,
   options: GenerateOptions,
 ): Promise<Answered> {
+  const promptStart = performance.now();
   const m = vlm.manifest;
-  const D = m.vision.hidden;
   const frames = selection.frames.map((f) => ({ t: f.t, keep: f.keep }));
   const prompt = vlm.prompt.build(selection.question, frames, video.duration);
-  const embedded = await vlm.decoder.embedIds(prompt.ids);
-  const embeds = new Float32Array((await embedded.getData()) as Float32Array);
-  embedded.dispose();
-  spliceCpu(embeds, reduced.features, prompt.imagePositions, D);
-  const input = new ort.Tensor('float32', embeds, [1, prompt.ids.length, D]);
-  const generation = await vlm.decoder.generate(input, m.tokens.eos, options);
-  input.dispose();
+  const input = await promptEmbeds(ort, vlm, prompt.ids, prompt.imagePositions, kept);
+  let generation: GenerateResult;
+  try {
+    generation = await vlm.decoder.generate(input, m.tokens.eos, options);
+  } finally {
+    if (isGpuEmbeds(input)) input.release();
+    else input.dispose();
+  }
   const unpruned = prompt.ids.length - selection.visualKept + selection.visualTotal;
-  const shape = { ...m.decoder, hidden: D };
+  const shape = { ...m.decoder, hidden: m.vision.hidden };
   return {
     generation,
     text: vlm.prompt.decode(generation.ids),
@@ -232,5 +321,6 @@ export async function answerQuestion(
     promptTokensUnpruned: unpruned,
     prefillFlops: prefillFlops(shape, prompt.ids.length),
     prefillFlopsUnpruned: prefillFlops(shape, unpruned),
+    prefillMs: generation.firstTokenAt - promptStart,
   };
 }

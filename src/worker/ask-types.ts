@@ -3,6 +3,7 @@
 // figures. Produced by the worker, drawn by the page exactly as the pipeline used them.
 
 import type { ReductionMethod } from '../kvtp/types.ts';
+import type { GpuTraffic } from '../vlm/gpu-meter.ts';
 
 /** Allocation as people choose it: KVTP (exact water-filling), the paper's exact formula, uniform, hard keyframes. */
 export type AllocationChoice = 'kvtp' | 'paper' | 'uniform' | 'hard';
@@ -28,6 +29,11 @@ export interface GenerationSettings {
   /** 0: greedy. */
   readonly temperature: number;
   readonly topP: number;
+  /**
+   * Tests and diagnostics: also return the prompt's last prefill logits row and independent
+   * references for it (AskResult.inspection). Reads logits and vision tokens back; off by default.
+   */
+  readonly inspectPrefill?: boolean;
 }
 
 export type AskSettings = SelectionSettings & { readonly generation: GenerationSettings };
@@ -72,15 +78,25 @@ export interface AnswerFigures {
   readonly prefillFlops: number;
   readonly prefillFlopsUnpruned: number;
   readonly timings: {
+    /** The decode steps after the first token. */
     readonly decodeMs: number;
     /** The VLM's vision encoder over the frames; 0 when reused from an earlier question. */
     readonly visionMs: number;
     /** Relevance: frame embeddings (0 when reused), question embedding and scores. */
     readonly relevanceMs: number;
-    /** Allocation and reduction. */
+    /** Allocation and reduction, with the read back of budgets and kept groups. */
     readonly reduceMs: number;
-    /** Prompt, splice and decoder prefill up to the first token's logits. */
+    /**
+     * Prompt building, token embedding, splice and the decoder's prefill (every chunk), up to
+     * the first token's candidates.
+     */
     readonly prefillMs: number;
+    /**
+     * The question's own work up to its first token: from the moment the models are loaded and
+     * the video's features are ready (encoded once per video, shared by every question about
+     * it; their cost is visionMs and the frame part of relevanceMs) through the question's
+     * embedding and scores, allocation, reduction and prefillMs, to the first token chosen.
+     */
     readonly firstTokenMs: number;
     readonly tokensPerSecond: number;
   };
@@ -96,6 +112,31 @@ export interface AskResult {
     readonly cache: 'gpu' | 'cpu';
     readonly logitRowsRead: number;
     readonly cacheLength: number;
+    /** `static`: allocated once and written in place (WebGPU); `feedback`: present.* fed back. */
+    readonly cacheMode?: 'static' | 'feedback';
+    /** Cache buffers made for this answer (0 when the previous answer's had room). */
+    readonly cacheBuffersMade?: number;
+    /** Per token fed back: the cache length ORT returned, and that step's GPU traffic. */
+    readonly steps?: readonly (GpuTraffic & { readonly cacheLength: number })[];
+  };
+  /**
+   * What came back from the GPU to the CPU (and GPU buffers made), measured in the worker over
+   * our kernels and ONNX Runtime alike; `metered` is false where there is no WebGPU.
+   */
+  readonly transfers?: {
+    readonly metered: boolean;
+    /** From the question's start to the selection: text embedding, scores, budgets, groups. */
+    readonly selection: GpuTraffic;
+    /** From the selection to the first token: prompt, splice, prefill, the top-K candidates. */
+    readonly toFirstToken: GpuTraffic;
+  };
+  /** With generation.inspectPrefill: the last prefill logits row and two references for it. */
+  readonly inspection?: {
+    readonly prefillLogits: readonly number[];
+    /** The same prompt with the CPU reference's reduction at the same budgets (src/vlm/reference.ts). */
+    readonly referenceLogits: readonly number[];
+    /** Every vision token kept, unreduced. */
+    readonly unprunedLogits: readonly number[];
   };
   readonly selection: Selection;
   readonly figures: AnswerFigures;

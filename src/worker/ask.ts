@@ -1,7 +1,10 @@
 // `ask`, `select` and `counters`: a question about the open video. The video's features are
 // computed once per (video, models) and kept; each question runs relevance, allocation and
 // reduction (the selection, sent as an event the page draws at once), then the language model,
-// whose tokens stream as events. `select` re-runs only the selection with new settings.
+// whose tokens stream as events. `select` re-runs only the selection with new settings. With
+// the models on WebGPU, frames, vision tokens, kept tokens and the KV cache stay on the GPU
+// (src/vlm); the answer reports what came back to the CPU. Without WebGPU, or with the models on
+// wasm by choice, the CPU path does the same work.
 
 import { acquireGpu, type GpuContext } from '../gpu/device.ts';
 import { cpuBackend } from '../kvtp/cpu.ts';
@@ -10,9 +13,12 @@ import type { KvtpBackend } from '../kvtp/types.ts';
 import { onnxRuntime } from '../models/ort.ts';
 import type { RelevanceModel } from '../models/relevance.ts';
 import type { SampledVideo } from '../video/index.ts';
+import { gpuMeter, type GpuTraffic } from '../vlm/gpu-meter.ts';
+import { encodeVideoGpu, gpuPathFits } from '../vlm/gpu-video.ts';
 import {
   answerQuestion,
   encodeVideo,
+  releaseFeatures,
   selectTokens,
   type LoadedVlm,
   type RgbaFrame,
@@ -23,6 +29,7 @@ import { CodedError } from './errors.ts';
 import type { Handler, HandlerContext } from './handlers.ts';
 import type { ModelChoice } from './protocol.ts';
 import { forgetModels, loadRelevance, loadVlm } from './models.ts';
+import { inspectPrefill } from '../vlm/inspect.ts';
 import { currentVideo, gpu } from './state.ts';
 
 const counters: { -readonly [K in keyof WorkCounters]: number } = {
@@ -39,8 +46,23 @@ export function countDecode(): void {
   counters.videoDecodes++;
 }
 
+/** The open video's features; GPU buffers are freed once replaced and no request uses them. */
+interface FeatureEntry {
+  video: SampledVideo;
+  key: string;
+  value: Promise<VideoFeatures>;
+  users: number;
+  stale: boolean;
+}
+
 let lastDevice: GPUDevice | null | undefined;
-let features: { video: SampledVideo; key: string; value: Promise<VideoFeatures> } | null = null;
+let features: FeatureEntry | null = null;
+
+function retire(entry: FeatureEntry | null, deviceLost = false): void {
+  if (!entry) return;
+  entry.stale = true;
+  if (entry.users === 0 && !deviceLost) void entry.value.then(releaseFeatures, () => {});
+}
 
 async function gpuOrNull(): Promise<GpuContext | null> {
   try {
@@ -54,6 +76,7 @@ function backendFor(ctx: GpuContext | null): KvtpBackend {
   return ctx ? new GpuKvtp(ctx) : cpuBackend();
 }
 
+/** The CPU path's pixels: each frame drawn to a canvas and read (wasm provider only). */
 function rgbaOf(video: SampledVideo): RgbaFrame[] {
   return video.frames.map((f) => {
     const canvas = new OffscreenCanvas(f.bitmap.width, f.bitmap.height);
@@ -72,6 +95,8 @@ interface Prepared {
   gpuCtx: GpuContext | null;
   /** The features were computed for this request (not reused). */
   encoded: boolean;
+  /** Call when the request no longer uses the features. */
+  done(): void;
 }
 
 async function prepare(models: ModelChoice, hc: HandlerContext): Promise<Prepared> {
@@ -83,6 +108,7 @@ async function prepare(models: ModelChoice, hc: HandlerContext): Promise<Prepare
     // the open video and the conversation stay, the models load again on the new device
     if (lastDevice !== undefined) {
       forgetModels();
+      retire(features, true);
       features = null;
     }
     lastDevice = gpuCtx?.device ?? null;
@@ -107,12 +133,19 @@ async function prepare(models: ModelChoice, hc: HandlerContext): Promise<Prepare
   // one at a time: ONNX Runtime's WebGPU provider creates one session at a time
   const vlm = await loadVlm(models.vlm, load);
   const relevance = await loadRelevance(models.relevance, load);
-  const key = `${models.vlm}|${models.relevance}|${load.gpu ? 'webgpu' : 'wasm'}`;
+  const onGpu = load.gpu !== null && gpuPathFits(vlm);
+  const key = `${models.vlm}|${models.relevance}|${load.gpu ? 'webgpu' : 'wasm'}|${onGpu}`;
   let encoded = false;
   if (!features || features.video !== video || features.key !== key) {
+    retire(features);
     hc.emit({ type: 'progress', stage: 'encoding frames', done: 0, total: video.frames.length });
-    const value = encodeVideo(onnxRuntime(), vlm, relevance, rgbaOf(video), video.info.duration);
-    features = { video, key, value };
+    const ort = onnxRuntime();
+    const { duration } = video.info;
+    const value = onGpu
+      ? encodeVideoGpu(ort, vlm, relevance, video.frames, duration, load.gpu!)
+      : encodeVideo(ort, vlm, relevance, rgbaOf(video), duration);
+    const entry: FeatureEntry = { video, key, value, users: 0, stale: false };
+    features = entry;
     encoded = true;
     value.then(
       () => {
@@ -120,19 +153,23 @@ async function prepare(models: ModelChoice, hc: HandlerContext): Promise<Prepare
         counters.relevanceImageEncodes++;
       },
       () => {
-        if (features?.value === value) features = null;
+        if (features === entry) features = null;
       },
     );
   }
-  const feats = await features.value;
-  return {
-    video,
-    vlm,
-    relevance,
-    feats,
-    gpuCtx,
-    encoded,
+  const entry = features;
+  entry.users++;
+  const done = () => {
+    entry.users--;
+    if (entry.stale && entry.users === 0) retire(entry);
   };
+  try {
+    const feats = await entry.value;
+    return { video, vlm, relevance, feats, gpuCtx, encoded, done };
+  } catch (e) {
+    done();
+    throw e;
+  }
 }
 
 async function selection(p: Prepared, args: { question: string; settings: Selection['settings'] }) {
@@ -149,63 +186,90 @@ async function selection(p: Prepared, args: { question: string; settings: Select
 }
 
 export const ask: Handler<'ask'> = async (args, hc) => {
-  const started = performance.now();
   const p = await prepare(args.models, hc);
-  hc.signal.throwIfAborted();
-  const { selection: sel, reduced, timings } = await selection(p, args);
-  hc.emit({ type: 'selection', selection: sel });
-  const g = args.settings.generation;
-  const ids: number[] = [];
-  let text = '';
-  const answered = await answerQuestion(onnxRuntime(), p.vlm, p.feats, sel, reduced, {
-    maxNewTokens: g.maxTokens,
-    temperature: g.temperature,
-    topP: g.topP,
-    seed: args.settings.seed,
-    signal: hc.signal,
-    onToken: (id) => {
-      ids.push(id);
-      const next = p.vlm.prompt.decode(ids);
-      hc.emit({ type: 'token', id, text: next.slice(text.length) });
-      text = next;
-    },
-  });
-  counters.generations++;
-  const gen = answered.generation;
-  const result: AskResult = {
-    answer: answered.text,
-    model: p.vlm.manifest.id,
-    provider: p.vlm.provider,
-    decoder: { cache: gen.cache, logitRowsRead: gen.logitRowsRead, cacheLength: gen.cacheLength },
-    selection: sel,
-    figures: {
-      visualTotal: sel.visualTotal,
-      visualKept: sel.visualKept,
-      promptTokens: answered.promptTokens,
-      promptTokensUnpruned: answered.promptTokensUnpruned,
-      generatedTokens: gen.ids.length,
-      prefillFlops: answered.prefillFlops,
-      prefillFlopsUnpruned: answered.prefillFlopsUnpruned,
-      timings: {
-        decodeMs: gen.decodeMs,
-        visionMs: p.encoded ? p.feats.timings.visionMs : 0,
-        relevanceMs: (p.encoded ? p.feats.timings.relevanceMs : 0) + timings.relevanceMs,
-        reduceMs: timings.reduceMs,
-        prefillMs: gen.firstTokenMs,
-        firstTokenMs: performance.now() - started - gen.decodeMs,
-        tokensPerSecond: gen.ids.length > 1 ? ((gen.ids.length - 1) * 1000) / gen.decodeMs : 0,
+  try {
+    hc.signal.throwIfAborted();
+    // the question's own work starts here: models and the video's features are ready
+    const questionStart = performance.now();
+    const meter = gpuMeter();
+    const { selection: sel, kept, timings } = await selection(p, args);
+    const selectionTraffic = meter.take();
+    let toFirstToken: GpuTraffic = selectionTraffic;
+    hc.emit({ type: 'selection', selection: sel });
+    const g = args.settings.generation;
+    const ids: number[] = [];
+    let text = '';
+    const answered = await answerQuestion(onnxRuntime(), p.vlm, p.feats, sel, kept, {
+      maxNewTokens: g.maxTokens,
+      temperature: g.temperature,
+      topP: g.topP,
+      seed: args.settings.seed,
+      signal: hc.signal,
+      prefillLogits: g.inspectPrefill === true,
+      onPrefilled: () => (toFirstToken = meter.take()),
+      onToken: (id) => {
+        ids.push(id);
+        const next = p.vlm.prompt.decode(ids);
+        hc.emit({ type: 'token', id, text: next.slice(text.length) });
+        text = next;
       },
-    },
-    stop: gen.stopped === 'length' ? 'max-tokens' : gen.stopped,
-  };
-  return result;
+    }).finally(() => kept.release());
+    counters.generations++;
+    const gen = answered.generation;
+    const inspection = g.inspectPrefill
+      ? await inspectPrefill(p.vlm, p.feats, sel, p.gpuCtx?.device ?? null, gen)
+      : undefined;
+    const result: AskResult = {
+      answer: answered.text,
+      model: p.vlm.manifest.id,
+      provider: p.vlm.provider,
+      decoder: {
+        cache: gen.cache,
+        logitRowsRead: gen.logitRowsRead,
+        cacheLength: gen.cacheLength,
+        cacheMode: gen.cacheMode,
+        cacheBuffersMade: gen.cacheBuffersMade,
+        steps: gen.steps,
+      },
+      transfers: { metered: meter.available, selection: selectionTraffic, toFirstToken },
+      ...(inspection && { inspection }),
+      selection: sel,
+      figures: {
+        visualTotal: sel.visualTotal,
+        visualKept: sel.visualKept,
+        promptTokens: answered.promptTokens,
+        promptTokensUnpruned: answered.promptTokensUnpruned,
+        generatedTokens: gen.ids.length,
+        prefillFlops: answered.prefillFlops,
+        prefillFlopsUnpruned: answered.prefillFlopsUnpruned,
+        timings: {
+          decodeMs: gen.decodeMs,
+          visionMs: p.encoded ? p.feats.timings.visionMs : 0,
+          relevanceMs: (p.encoded ? p.feats.timings.relevanceMs : 0) + timings.relevanceMs,
+          reduceMs: timings.reduceMs,
+          prefillMs: answered.prefillMs,
+          firstTokenMs: gen.firstTokenAt - questionStart,
+          tokensPerSecond: gen.ids.length > 1 ? ((gen.ids.length - 1) * 1000) / gen.decodeMs : 0,
+        },
+      },
+      stop: gen.stopped === 'length' ? 'max-tokens' : gen.stopped,
+    };
+    return result;
+  } finally {
+    p.done();
+  }
 };
 
 export const select: Handler<'select'> = async (args, hc) => {
   const p = await prepare(args.models, hc);
-  const { selection: sel } = await selection(p, args);
-  hc.emit({ type: 'selection', selection: sel });
-  return sel;
+  try {
+    const { selection: sel, kept } = await selection(p, args);
+    kept.release();
+    hc.emit({ type: 'selection', selection: sel });
+    return sel;
+  } finally {
+    p.done();
+  }
 };
 
 export const workCounters: Handler<'counters'> = async () => ({ ...counters });

@@ -114,11 +114,22 @@ const readJson = async (f: Map<string, Blob>, path: string): Promise<object> => 
 async function loadVlmNow(m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> {
   const ort = onnxRuntime();
   const { got, variant } = await files(m, ctx, ['tokenizer_config.json']);
-  const opts = sessionOptions(ctx);
-  const vision = await createSession(ort, got, m.files.visionEncoder, variant, opts);
-  const embed = await createSession(ort, got, m.files.embedTokens, variant, opts);
-  // the KV cache and the logits stay on the GPU: present.* are fed back as past.* without a
-  // copy, and only the top-K candidates of the last logits row are read per step
+  // vision tokens and token embeddings stay on the GPU (reduced and spliced there), the KV cache
+  // and the logits too (src/vlm/decoder.ts): only top-K candidates are read back per step
+  const vision = await createSession(
+    ort,
+    got,
+    m.files.visionEncoder,
+    variant,
+    sessionOptions(ctx, ['image_features']),
+  );
+  const embed = await createSession(
+    ort,
+    got,
+    m.files.embedTokens,
+    variant,
+    sessionOptions(ctx, ['inputs_embeds']),
+  );
   const names = cacheNames(m.decoder);
   const decoder = await createSession(
     ort,
@@ -140,7 +151,9 @@ async function loadVlmNow(m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> 
     manifest: m,
     prompt,
     vision,
-    decoder: new KvDecoder(ort, embed, decoder, m.decoder, topK),
+    decoder: new KvDecoder(ort, embed, decoder, m.decoder, {
+      gpu: ctx.gpu && topK ? { device: ctx.gpu.device, topK } : null,
+    }),
     provider: ctx.gpu ? 'webgpu' : 'wasm',
   };
 }

@@ -87,7 +87,9 @@ describe('fixture sessions', () => {
 describe('chunked prefill', () => {
   it('gives the same next tokens as one pass (the cache carries the chunks)', async () => {
     const d = vlm.decoder as unknown as { embed: never; decoder: never };
-    const chunked = new KvDecoder(onnxRuntime(), d.embed, d.decoder, vlm.manifest.decoder, null, 5);
+    const chunked = new KvDecoder(onnxRuntime(), d.embed, d.decoder, vlm.manifest.decoder, {
+      prefillChunk: 5,
+    });
     const ids = vlm.prompt.encode('How many circles appeared in the video?');
     const opts = { maxNewTokens: 4, temperature: 0, topP: 1 };
     const whole = await vlm.decoder.generate(await vlm.decoder.embedIds(ids), [], opts);
@@ -154,10 +156,11 @@ describe('a question end to end (wasm, CPU KVTP backend)', () => {
     const ort = onnxRuntime();
     const frames = [0, 1, 2, 3].map((i) => frame(i * 2 + 1, 96, 54, i));
     const video = await encodeVideo(ort, vlm, relevance, frames, 8);
-    expect(video.tokens.features.length).toBe(4 * 64 * 64);
+    expect(video.tokens.cpu!.length).toBe(4 * 64 * 64);
+    expect(video.tokens.gpu).toBeNull();
     expect(video.imageFit).toEqual([1, 36 / 64]);
     const backend = cpuBackend();
-    const { selection, reduced } = await selectTokens(
+    const { selection, kept } = await selectTokens(
       backend,
       relevance,
       video,
@@ -167,7 +170,7 @@ describe('a question end to end (wasm, CPU KVTP backend)', () => {
     expect(selection.visualKept).toBe(Math.round(0.25 * 4 * 64));
     expect(selection.frames.map((f) => f.keep).reduce((a, b) => a + b, 0)).toBe(64);
     const streamed: number[] = [];
-    const a = await answerQuestion(ort, vlm, video, selection, reduced, {
+    const a = await answerQuestion(ort, vlm, video, selection, kept, {
       maxNewTokens: 6,
       temperature: 0,
       topP: 1,
@@ -182,7 +185,7 @@ describe('a question end to end (wasm, CPU KVTP backend)', () => {
     expect(a.generation.ids.length).toBeGreaterThan(0);
     expect(a.promptTokensUnpruned - a.promptTokens).toBe(4 * 64 - 64);
     expect(a.prefillFlops).toBeLessThan(a.prefillFlopsUnpruned);
-    const again = await answerQuestion(ort, vlm, video, selection, reduced, {
+    const again = await answerQuestion(ort, vlm, video, selection, kept, {
       maxNewTokens: 6,
       temperature: 0,
       topP: 1,
@@ -190,7 +193,7 @@ describe('a question end to end (wasm, CPU KVTP backend)', () => {
     expect(again.generation.ids).toEqual(a.generation.ids);
     const cancelled = new AbortController();
     cancelled.abort();
-    const none = await answerQuestion(ort, vlm, video, selection, reduced, {
+    const none = await answerQuestion(ort, vlm, video, selection, kept, {
       maxNewTokens: 6,
       temperature: 0,
       topP: 1,
@@ -206,15 +209,9 @@ describe('keeping every token', () => {
     const frames = [0, 1, 2].map((i) => frame(i + 0.5, 64, 64, i + 7));
     const video = await encodeVideo(ort, vlm, relevance, frames, 3);
     const all = { ...settings, method: 'none' as const, keepRatio: 1 };
-    const { selection, reduced } = await selectTokens(
-      cpuBackend(),
-      relevance,
-      video,
-      'Where?',
-      all,
-    );
-    expect(reduced.features).toEqual(video.tokens.features);
-    const viaKvtp = await answerQuestion(ort, vlm, video, selection, reduced, {
+    const { selection, kept } = await selectTokens(cpuBackend(), relevance, video, 'Where?', all);
+    expect(kept.features).toEqual(video.tokens.cpu);
+    const viaKvtp = await answerQuestion(ort, vlm, video, selection, kept, {
       maxNewTokens: 5,
       temperature: 0,
       topP: 1,
@@ -227,7 +224,7 @@ describe('keeping every token', () => {
     );
     const e = await vlm.decoder.embedIds(prompt.ids);
     const embeds = new Float32Array((await e.getData()) as Float32Array);
-    spliceCpu(embeds, video.tokens.features, prompt.imagePositions, 64);
+    spliceCpu(embeds, video.tokens.cpu!, prompt.imagePositions, 64);
     const direct = await vlm.decoder.generate(
       new ort.Tensor('float32', embeds, [1, prompt.ids.length, 64]),
       [3],
