@@ -39,9 +39,13 @@ export interface VideoState {
   readonly stats: { decodedSamples: number; elapsedMs: number } | null;
   /** The last open's error, shown until the next file. */
   readonly error: ErrorInfo | null;
-  /** Number of frames to sample from the next file. */
+  /** Number of frames to sample from the next file (or, with `resample`, the open one). */
   readonly frameCount: number;
+  /** The open video's file (kept so it can be sampled again with another frame count). */
+  readonly file: File | null;
   open(file: File): Promise<void>;
+  /** Sample the open video again with `frameCount` frames. */
+  resample(): Promise<void>;
   setFrameCount(n: number): void;
   dismissError(): void;
 }
@@ -67,6 +71,7 @@ export const useVideoStore = create<VideoState>()((set, get) => ({
   stats: null,
   error: null,
   frameCount: 32,
+  file: null,
 
   async open(file) {
     current?.abort();
@@ -120,6 +125,7 @@ export const useVideoStore = create<VideoState>()((set, get) => ({
           (f) => incoming.find((i) => i.index === f.index) ?? { ...f, thumbnail: null },
         ),
         stats: { decodedSamples: result.decodedSamples, elapsedMs: result.elapsedMs },
+        file,
       };
       // Superseded but answered: the worker holds this video now, under the pending one.
       if (!isCurrent()) set(video);
@@ -139,6 +145,11 @@ export const useVideoStore = create<VideoState>()((set, get) => ({
     } finally {
       if (isCurrent()) current = null;
     }
+  },
+
+  async resample() {
+    const { file, pending } = get();
+    if (file && !pending) await get().open(file);
   },
 
   setFrameCount(n) {

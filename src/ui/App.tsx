@@ -32,12 +32,18 @@ export function App() {
   const error = useVideoStore((s) => s.error);
   const dismissError = useVideoStore((s) => s.dismissError);
   const setFrameCount = useVideoStore((s) => s.setFrameCount);
+  const resample = useVideoStore((s) => s.resample);
+  const frameCount = useVideoStore((s) => s.frames.length);
   const ask = useAskStore();
   const samples = useSamplesStore((s) => s.samples);
   const sample = sampleNamed(samples, info?.name);
   const capabilities = useEnvStore((s) => s.capabilities);
   const envError = useEnvStore((s) => s.error);
   useEffect(() => void useEnvStore.getState().check(), []);
+  // the remembered frame count applies to the first video too
+  useEffect(() => {
+    useVideoStore.getState().setFrameCount(useAskStore.getState().controls.frames);
+  }, []);
 
   // a new video: the old question's selection no longer applies
   useEffect(() => useAskStore.getState().resetForVideo(), [info]);
@@ -66,6 +72,8 @@ export function App() {
                 if (patch.frames !== undefined) setFrameCount(patch.frames);
               }}
               learnedHead={DEFAULT_RELEVANCE.files.head !== null}
+              sampledFrames={sampling ? null : frameCount}
+              onResample={() => void resample()}
             />
           )}
           {info && ask.selection && <Timeline selection={ask.selection} duration={info.duration} />}

@@ -157,7 +157,10 @@ function Figures({ figures: f }: { figures: AnswerFigures }) {
       </div>
       <div>
         <dt>Speed</dt>
-        <dd>{f.timings.tokensPerSecond.toFixed(1)} tokens/s</dd>
+        <dd title="generated tokens per second of decoding">
+          {f.generatedTokens > 1 ? `${f.timings.tokensPerSecond.toFixed(1)} tokens/s` : '—'} (
+          {f.generatedTokens} {f.generatedTokens === 1 ? 'token' : 'tokens'})
+        </dd>
       </div>
     </dl>
   );

@@ -1,6 +1,7 @@
 // The method's knobs: reduction method, allocation, keep ratio (5–100 %), temperature, frames,
 // minimum tokens per frame, and the relevance head. Changing the first ones re-runs only the
-// selection (no decoding, no encoding); the frame count applies to the next video.
+// selection (no decoding, no encoding); a new frame count applies to the next video, or to the
+// open one on "Sample N frames" (which decodes and encodes it again).
 import type { ReductionMethod } from '../kvtp/types.ts';
 import type { AllocationChoice, ScoreHead } from '../worker/ask-types.ts';
 
@@ -31,12 +32,19 @@ export function Controls({
   values,
   onChange,
   learnedHead,
+  sampledFrames = null,
+  onResample,
 }: {
   values: ControlValues;
   onChange: (patch: Partial<ControlValues>) => void;
   /** Whether the relevance package has a learned predictor head. */
   learnedHead: boolean;
+  /** Frames sampled from the open video (null: none open, or still sampling). */
+  sampledFrames?: number | null;
+  /** Sample the open video again with `values.frames` frames. */
+  onResample?: () => void;
 }) {
+  const resample = sampledFrames !== null && sampledFrames !== values.frames && onResample;
   const pruning = values.method !== 'none';
   return (
     <fieldset className="controls">
@@ -131,13 +139,18 @@ export function Controls({
           max={256}
           step={1}
           value={values.frames}
-          title="Frames sampled from the next video"
+          title="Frames sampled from the video"
           onChange={(e) => {
             const v = Math.round(Number(e.currentTarget.value));
             if (v >= 1 && v <= 256) onChange({ frames: v });
           }}
         />
       </label>
+      {resample && (
+        <button type="button" className="button subtle" onClick={resample}>
+          Sample {values.frames} frames
+        </button>
+      )}
     </fieldset>
   );
 }
