@@ -1,21 +1,32 @@
-// `kvtp ask VIDEO --question Q [options] [--json]`: open the video in the browser pipeline, ask,
-// print the answer with KVTP's selection and the figures (JSON: the AskResult).
+// `kvtp ask VIDEO "QUESTION" [options] [--json]`: open the video in the browser pipeline, ask,
+// print the answer with KVTP's selection and the figures (JSON: the AskResult). `--model` and
+// `--relevance` take a package directory, a package id or a Hub repo (cli/model-arg.ts).
 
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { intOption, numberOption, parse, UsageError } from '../args.ts';
 import { openSession } from '../browser.ts';
+import { modelArg } from '../model-arg.ts';
 import { errorValue, output } from '../output.ts';
 import { DEFAULT_RELEVANCE, DEFAULT_VLM } from '../../src/models/registry.ts';
 import { DEFAULT_FRAMES, MAX_FRAMES, MIN_FRAMES } from '../../src/video/types.ts';
 import type { AskResult, AskSettings } from '../../src/worker/ask-types.ts';
-import type { OpenResult } from '../../src/worker/protocol.ts';
+import type { DownloadStatus, OpenResult } from '../../src/worker/protocol.ts';
 
 const USAGE =
-  'usage: kvtp ask VIDEO "QUESTION" [--frames N] [--method none|random|tome|prumerge] ' +
-  '[--allocation kvtp|paper|uniform|hard] [--keep RATIO] [--temperature T] [--min-per-frame K] ' +
-  '[--head logit|learned] [--max-tokens N] [--seed S] [--model ID] [--relevance ID] ' +
-  '[--provider auto|wasm] [--json]';
+  'usage: kvtp ask VIDEO "QUESTION" [--model PATH|ID|HUB_ID] [--relevance PATH|ID|HUB_ID] ' +
+  '[--method none|random|tome|prumerge] [--allocation kvtp|paper|uniform|hard] [--keep 0.2] ' +
+  '[--temperature 2] [--frames 32] [--min-per-frame 1] [--max-tokens 64] [--seed 0] ' +
+  '[--head logit|learned] [--provider auto|wasm] [--json]   (HUB_ID: owner/name[@revision]; ' +
+  'HF_ENDPOINT picks a Hub mirror)';
+
+/** One line of download progress: file, bytes, percent of the package, speed. */
+function downloadLine(d: DownloadStatus): string {
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  const of = d.totalBytes > 0 ? `${mb(d.bytes)}/${mb(d.totalBytes)}` : mb(d.bytes);
+  const speed = d.bytesPerSecond > 0 ? `, ${mb(d.bytesPerSecond)}/s` : '';
+  return `${d.model} ${d.fileIndex + 1}/${d.files} ${d.file}: ${of} (${d.percent.toFixed(0)} %${speed})`;
+}
 
 function oneOf<T extends string>(
   value: string | undefined,
@@ -82,29 +93,39 @@ export async function askCommand(argv: string[]): Promise<number> {
     if (!existsSync(path) || !statSync(path).isFile()) {
       return out.error({ code: 'not-found', message: `No such file: ${positionals[0]}` });
     }
-    const session = await openSession({ log: out.progress });
+    const vlm = modelArg(values.model ?? DEFAULT_VLM.id, 'vlm');
+    const relevance = modelArg(values.relevance ?? DEFAULT_RELEVANCE.id, 'relevance');
+    const session = await openSession({
+      log: out.progress,
+      serve: { mounts: { ...vlm.mounts, ...relevance.mounts } },
+    });
     try {
       const opened = await session.request<OpenResult>('open', { frames }, { file: path });
       if (opened.error) return out.error(opened.error);
       let streamed = '';
+      const notices: { code: string; message: string }[] = [];
       const asked = await session.request<AskResult>(
         'ask',
-        {
-          question,
-          settings,
-          models: {
-            vlm: values.model ?? DEFAULT_VLM.id,
-            relevance: values.relevance ?? DEFAULT_RELEVANCE.id,
-            provider,
-          },
-        },
+        { question, settings, models: { vlm: vlm.ref, relevance: relevance.ref, provider } },
         {
           onEvent: (e) => {
-            const ev = e as { type: string; text?: string; stage?: string };
+            const ev = e as {
+              type: string;
+              text?: string;
+              stage?: string;
+              code?: string;
+              message?: string;
+              download?: DownloadStatus;
+            };
             if (ev.type === 'token') {
               streamed += ev.text;
               out.progress(streamed);
-            } else if (ev.type === 'progress') out.progress(ev.stage ?? '');
+            } else if (ev.type === 'progress') {
+              out.progress(ev.download ? downloadLine(ev.download) : (ev.stage ?? ''));
+            } else if (ev.type === 'notice') {
+              notices.push({ code: ev.code!, message: ev.message! });
+              if (!out.json) process.stderr.write(`\nkvtp: ${ev.message}\n`);
+            }
           },
         },
       );
@@ -115,6 +136,9 @@ export async function askCommand(argv: string[]): Promise<number> {
       const report = {
         answer: r.answer,
         model: r.model,
+        provider: r.provider,
+        sources: { vlm: vlm.source, relevance: relevance.source },
+        notices,
         settings,
         frames: r.selection.frames.map((fr) => ({
           t: fr.t,
@@ -148,7 +172,7 @@ export async function askCommand(argv: string[]): Promise<number> {
       return out.result(report, () =>
         [
           r.answer,
-          `(${r.model}: ${r.figures.visualKept}/${r.figures.visualTotal} vision tokens, ` +
+          `(${r.model} on ${r.provider}: ${r.figures.visualKept}/${r.figures.visualTotal} vision tokens, ` +
             `${r.figures.promptTokens} prompt tokens, prefill ${((r.figures.prefillFlops / r.figures.prefillFlopsUnpruned) * 100).toFixed(0)} % of unpruned)`,
         ].join('\n'),
       );

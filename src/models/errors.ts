@@ -8,7 +8,8 @@ export type ModelErrorCode =
   | 'network' // the download failed: offline, refused, or interrupted
   | 'too-large' // the model does not fit this device's limits
   | 'storage-full' // the browser refused to store more (quota)
-  | 'bad-model'; // ONNX Runtime could not load the file
+  | 'bad-model' // ONNX Runtime could not load the file
+  | 'unknown-model'; // no package by that name, or a folder or repo kvtp-web cannot map
 
 export function modelError(code: ModelErrorCode, detail: string, cause?: unknown): CodedError {
   const what: Record<ModelErrorCode, string> = {
@@ -18,6 +19,7 @@ export function modelError(code: ModelErrorCode, detail: string, cause?: unknown
     'too-large': 'This model is too large for this GPU',
     'storage-full': 'There is no room left to store the model in this browser',
     'bad-model': 'The model could not be loaded',
+    'unknown-model': 'kvtp-web does not know this model',
   };
   const advice: Record<ModelErrorCode, string> = {
     'missing-file': 'Check the model name, revision or folder.',
@@ -26,6 +28,8 @@ export function modelError(code: ModelErrorCode, detail: string, cause?: unknown
     'too-large': 'Choose a smaller model or a quantized variant.',
     'storage-full': 'Clear cached models you no longer need, or free disk space.',
     'bad-model': 'The file may be damaged or of an unsupported variant.',
+    'unknown-model':
+      'Choose a package from the list, or a SmolVLM/SmolVLM2 or SigLIP package (folder or Hub repo) with its config.json.',
   };
   return new CodedError(code, `${what[code]}: ${detail}. ${advice[code]}`, { cause });
 }

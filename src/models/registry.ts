@@ -259,3 +259,13 @@ export const FIXTURE_RELEVANCE: RelevanceManifest = {
   logitScale: 10,
   logitBias: -1,
 };
+
+/** Every package the app knows, by id: the defaults first, then the Hub models, then the fixtures. */
+export const REGISTRY: readonly (VlmManifest | RelevanceManifest)[] = [
+  DEMO_VLM,
+  DEMO_RELEVANCE,
+  ...HUB_VLMS,
+  ...HUB_RELEVANCE,
+  FIXTURE_VLM,
+  FIXTURE_RELEVANCE,
+];

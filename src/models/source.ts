@@ -1,6 +1,7 @@
 // Where a model package's files come from: the Hugging Face Hub (by repo and revision), a URL
-// path (the app's own public/ folder), or a folder the user picked from disk. One key scheme for
-// the cache: `${source key}/${path}`.
+// path (the app's own public/ folder, or a directory the command line serves), or a folder the
+// user picked from disk. One key scheme for the cache: `${source key}/${path}`, a Hub package's
+// key being `hub/{owner}/{name}@{revision, URI-encoded}`.
 
 export type PackageSource =
   | {
@@ -32,7 +33,7 @@ export function fileUrl(source: PackageSource, path: string, origin?: string): s
 
 /** The cache key of a package: files of different revisions never mix. */
 export function sourceKey(source: PackageSource): string {
-  if (source.kind === 'hub') return `hub/${source.repo}@${source.revision}`;
+  if (source.kind === 'hub') return `hub/${source.repo}@${encodeURIComponent(source.revision)}`;
   if (source.kind === 'url') return `url/${source.base.replace(/\/+$/, '')}`;
   return `folder/${source.name}`;
 }

@@ -27,8 +27,10 @@ import {
 import type { AskResult, Selection, WorkCounters } from './ask-types.ts';
 import { CodedError } from './errors.ts';
 import type { Handler, HandlerContext } from './handlers.ts';
-import type { ModelChoice } from './protocol.ts';
-import { forgetModels, loadRelevance, loadVlm } from './models.ts';
+import type { ModelChoice, PipelineEvent } from './protocol.ts';
+import { choiceKey, forgetModels, loadRelevance, loadVlm } from './models.ts';
+import { downloadEvent, wasmFallbackNotice } from './model-events.ts';
+import type { PackageProgress } from '../models/loader.ts';
 import { inspectPrefill } from '../vlm/inspect.ts';
 import { currentVideo, gpu } from './state.ts';
 
@@ -64,10 +66,11 @@ function retire(entry: FeatureEntry | null, deviceLost = false): void {
   if (entry.users === 0 && !deviceLost) void entry.value.then(releaseFeatures, () => {});
 }
 
-async function gpuOrNull(): Promise<GpuContext | null> {
+async function gpuOrNull(onFailure?: (reason: unknown) => void): Promise<GpuContext | null> {
   try {
     return await gpu(() => acquireGpu(navigator.gpu));
-  } catch {
+  } catch (e) {
+    onFailure?.(e);
     return null; // no WebGPU: the wasm provider and the CPU reference do the work
   }
 }
@@ -102,7 +105,10 @@ interface Prepared {
 async function prepare(models: ModelChoice, hc: HandlerContext): Promise<Prepared> {
   const video = currentVideo();
   if (!video) throw new CodedError('no-video', 'Open a video first, then ask about it');
-  const gpuCtx = await gpuOrNull();
+  // WebGPU failed: the page says so (the models run on the CPU backend), unless wasm was chosen
+  const gpuCtx = await gpuOrNull((e) => {
+    if (models.provider !== 'wasm') hc.emit(wasmFallbackNotice(e));
+  });
   if (gpuCtx?.device !== lastDevice) {
     // a new device (the old one was lost): sessions and features made on the old one are gone;
     // the open video and the conversation stay, the models load again on the new device
@@ -116,25 +122,14 @@ async function prepare(models: ModelChoice, hc: HandlerContext): Promise<Prepare
   const load = {
     gpu: models.provider === 'wasm' ? null : gpuCtx,
     signal: hc.signal,
-    onProgress: (p: {
-      file: string;
-      loaded: number;
-      total: number;
-      fileIndex: number;
-      files: number;
-    }) =>
-      hc.emit({
-        type: 'progress',
-        stage: `model ${p.fileIndex + 1}/${p.files}: ${p.file}`,
-        done: p.loaded,
-        total: p.total,
-      }),
+    onProgress: (p: PackageProgress & { model: string }) => hc.emit(downloadEvent(p.model, p)),
+    onNotice: (notice: PipelineEvent) => hc.emit(notice),
   };
   // one at a time: ONNX Runtime's WebGPU provider creates one session at a time
   const vlm = await loadVlm(models.vlm, load);
   const relevance = await loadRelevance(models.relevance, load);
   const onGpu = load.gpu !== null && gpuPathFits(vlm);
-  const key = `${models.vlm}|${models.relevance}|${load.gpu ? 'webgpu' : 'wasm'}|${onGpu}`;
+  const key = `${choiceKey(models.vlm, models.relevance)}|${load.gpu ? 'webgpu' : 'wasm'}|${onGpu}`;
   let encoded = false;
   if (!features || features.video !== video || features.key !== key) {
     retire(features);

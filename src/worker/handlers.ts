@@ -5,6 +5,7 @@ import type { ArgsOf, CommandName, PipelineEvent, ResultOf } from './protocol.ts
 import { capabilities } from './capabilities.ts';
 import { openedVideo, openVideo } from './open-video.ts';
 import { ask, select, workCounters } from './ask.ts';
+import { clearModelCache, listModels, modelCache } from './model-commands.ts';
 import { acquireGpu } from '../gpu/device.ts';
 import { gpu } from './state.ts';
 import { onnxRuntime } from '../models/ort.ts';
@@ -49,6 +50,9 @@ export const handlers: { [K in CommandName]: Handler<K> } = {
   counters: workCounters,
   benchKernels,
   benchPrefill: benchPrefillHandler,
+  listModels,
+  modelCache,
+  clearModelCache,
 };
 
 /** Commands that replace earlier work of the same kind: a new one cancels the running one. */

@@ -1,26 +1,21 @@
-// The worker's models: manifests by id, packages loaded once (files from the store or the
-// network with progress, then sessions: WebGPU on the worker's own device, or wasm when WebGPU
-// is missing), and the features of the open video, computed once per (video, models) and reused.
+// The worker's models: manifests by id or by source (model-refs.ts), packages loaded once (files
+// from the store or the network with progress, checked against the device's limits before any
+// download, then sessions: WebGPU on the worker's own device, or wasm when WebGPU is missing), and
+// the features of the open video, computed once per (video, models) and reused.
 
 import type { GpuContext } from '../gpu/device.ts';
 import { parseHeadFile } from '../kvtp/head-file.ts';
-import type { DownloadProgress } from '../models/download.ts';
-import { createSession, loadPackageFiles, type SessionOptions } from '../models/loader.ts';
+import { assertFits } from '../models/fit.ts';
 import {
-  chooseVariant,
-  type ModelManifest,
-  type RelevanceManifest,
-  type VlmManifest,
-} from '../models/manifest.ts';
+  createSession,
+  loadPackageFiles,
+  type PackageProgress,
+  type SessionOptions,
+} from '../models/loader.ts';
+import type { ModelManifest, RelevanceManifest, VlmManifest } from '../models/manifest.ts';
 import { onnxRuntime } from '../models/ort.ts';
-import {
-  DEMO_RELEVANCE,
-  DEMO_VLM,
-  FIXTURE_RELEVANCE,
-  FIXTURE_VLM,
-  HUB_RELEVANCE,
-  HUB_VLMS,
-} from '../models/registry.ts';
+import { REGISTRY } from '../models/registry.ts';
+import { variantFor, type ModelRefLike } from '../models/resolve.ts';
 import { RelevanceModel } from '../models/relevance.ts';
 import { MemoryStore, OpfsStore, type ModelStore } from '../models/store.ts';
 import { fileUrl } from '../models/source.ts';
@@ -33,16 +28,12 @@ const CANDIDATES = 64;
 import type { LoadedVlm } from '../vlm/pipeline.ts';
 import { PromptBuilder, templateOf } from '../vlm/prompt.ts';
 import { CodedError } from './errors.ts';
+import { volatileCacheNotice } from './model-events.ts';
+import { presentIn, refKey, resolveRef } from './model-refs.ts';
+import type { PipelineEvent } from './protocol.ts';
 
 /** Every package the worker knows, by id. */
-export const MANIFESTS: readonly ModelManifest[] = [
-  DEMO_VLM,
-  DEMO_RELEVANCE,
-  ...HUB_VLMS,
-  ...HUB_RELEVANCE,
-  FIXTURE_VLM,
-  FIXTURE_RELEVANCE,
-];
+export const MANIFESTS: readonly ModelManifest[] = REGISTRY;
 
 export function manifestById<K extends ModelManifest['kind']>(
   id: string,
@@ -59,7 +50,8 @@ export function manifestById<K extends ModelManifest['kind']>(
 }
 
 let store: ModelStore | null = null;
-function modelStore(): ModelStore {
+/** Where downloaded model files are kept: OPFS, or memory where the browser has none. */
+export function modelStore(): ModelStore {
   store ??= OpfsStore.available() ? new OpfsStore() : new MemoryStore();
   return store;
 }
@@ -67,22 +59,31 @@ function modelStore(): ModelStore {
 export interface LoadContext {
   readonly gpu: GpuContext | null;
   readonly signal: AbortSignal;
-  onProgress(p: DownloadProgress & { fileIndex: number; files: number }): void;
+  /** Download progress of a package's files (`model`: the package's id). */
+  onProgress(p: PackageProgress & { readonly model: string }): void;
+  /** Notices for the page (e.g. downloads that will not persist). */
+  onNotice?(notice: PipelineEvent): void;
 }
 
 const loaded = new Map<string, Promise<LoadedVlm | RelevanceModel>>();
 
 async function files(m: ModelManifest, ctx: LoadContext, extra: string[]) {
-  const variant = chooseVariant(m.variants, {
-    provider: ctx.gpu ? 'webgpu' : 'wasm',
-    hasF16: ctx.gpu?.hasF16 ?? false,
-  });
+  const provider = ctx.gpu ? 'webgpu' : 'wasm';
+  const variant = variantFor(m, { provider, hasF16: ctx.gpu?.hasF16 ?? false }, presentIn(m));
   const origin = new URL(import.meta.env.BASE_URL, self.location.origin).href;
+  if (m.source.kind === 'hub' && !modelStore().persistent) ctx.onNotice?.(volatileCacheNotice());
   const got = await loadPackageFiles(m, variant, {
     store: modelStore(),
     signal: ctx.signal,
     origin,
-    onProgress: (p) => ctx.onProgress(p),
+    onProgress: (p) => ctx.onProgress({ ...p, model: m.id }),
+    // too large for this device: said before anything is downloaded or a session is made
+    beforeDownload: (sizes) =>
+      assertFits(m, variant, sizes, {
+        provider,
+        ...(ctx.gpu && { limits: ctx.gpu.limits }),
+        prefillChunk: 256,
+      }),
   });
   // small JSON files the manifest does not list for download accounting
   for (const path of extra) {
@@ -178,17 +179,25 @@ async function loadRelevanceNow(m: RelevanceManifest, ctx: LoadContext): Promise
   );
 }
 
-/** The loaded VLM `id` (loaded on first use; a failed load is forgotten so it can be retried). */
-export function loadVlm(id: string, ctx: LoadContext): Promise<LoadedVlm> {
-  return remember(`vlm:${id}:${ctx.gpu ? 'webgpu' : 'wasm'}`, () =>
-    loadVlmNow(manifestById(id, 'vlm'), ctx),
+/**
+ * The loaded VLM `ref` (a registry id or a source; loaded on first use; a failed load is
+ * forgotten so it can be retried).
+ */
+export function loadVlm(ref: ModelRefLike, ctx: LoadContext): Promise<LoadedVlm> {
+  return remember(`vlm:${refKey(ref)}:${ctx.gpu ? 'webgpu' : 'wasm'}`, async () =>
+    loadVlmNow(await resolveRef(ref, 'vlm', ctx.signal), ctx),
   ) as Promise<LoadedVlm>;
 }
 
-export function loadRelevance(id: string, ctx: LoadContext): Promise<RelevanceModel> {
-  return remember(`rel:${id}:${ctx.gpu ? 'webgpu' : 'wasm'}`, () =>
-    loadRelevanceNow(manifestById(id, 'relevance'), ctx),
+export function loadRelevance(ref: ModelRefLike, ctx: LoadContext): Promise<RelevanceModel> {
+  return remember(`rel:${refKey(ref)}:${ctx.gpu ? 'webgpu' : 'wasm'}`, async () =>
+    loadRelevanceNow(await resolveRef(ref, 'relevance', ctx.signal), ctx),
   ) as Promise<RelevanceModel>;
+}
+
+/** A key naming a model choice's sources (for work made with those models, e.g. features). */
+export function choiceKey(vlm: ModelRefLike, relevance: ModelRefLike): string {
+  return `${refKey(vlm)}|${refKey(relevance)}`;
 }
 
 function remember(key: string, load: () => Promise<LoadedVlm | RelevanceModel>) {

@@ -9,6 +9,12 @@ import type { PrefillBenchArgs, PrefillBenchResult } from '../vlm/bench-prefill.
 import type { ReductionMethod } from '../kvtp/types.ts';
 import type { AskResult, AskSettings, Selection, WorkCounters } from './ask-types.ts';
 import type { FrameStamp, VideoInfo } from '../video/types.ts';
+import type { CachedPackage } from '../models/cache.ts';
+import type { DtypeVariant } from '../models/manifest.ts';
+import type { ModelRef, ModelRefLike } from '../models/resolve.ts';
+
+export type { CachedFile, CachedPackage } from '../models/cache.ts';
+export type { FolderFile, ModelRef, ModelRefLike } from '../models/resolve.ts';
 
 /** Every command the worker understands: its arguments and its result. */
 export interface Commands {
@@ -28,12 +34,21 @@ export interface Commands {
   benchPrefill: { args: PrefillBenchArgs; result: PrefillBenchResult };
   /** Time the KVTP kernels on generated tokens (for `npm run bench:kernels`). */
   benchKernels: { args: BenchKernelsArgs; result: { rows: BenchRow[] } };
+  /** The packages the app knows (for the model picker), with the variant this device loads. */
+  listModels: { args: { readonly provider?: 'auto' | 'wasm' }; result: ModelList };
+  /** What the persistent model cache holds, per package (files, bytes, complete or partial). */
+  modelCache: { args: { readonly provider?: 'auto' | 'wasm' }; result: ModelCacheListing };
+  /**
+   * Empty the model cache: every package, or only `package` (a `CachedPackage.key`; error
+   * `not-cached` when there is no such package). Answers what is left.
+   */
+  clearModelCache: { args: { readonly package?: string }; result: ModelCacheListing };
 }
 
 export interface AskArgs {
   readonly question: string;
   readonly settings: AskSettings;
-  /** Package ids (src/models/registry.ts), and where the models run. */
+  /** The packages to ask with (ids or sources), and where the models run. */
   readonly models: ModelChoice;
 }
 
@@ -44,9 +59,82 @@ export interface AskArgs {
  * than it saves, or a GPU the WebGPU provider mishandles.
  */
 export interface ModelChoice {
-  readonly vlm: string;
-  readonly relevance: string;
+  /**
+   * A package id of src/models/registry.ts (as before), or where the package comes from: a Hub
+   * repo, a served directory, or a folder the user picked (`folderRef(input.files)` from
+   * src/models/resolve.ts). A `ModelInfo.ref` of `listModels` can be passed as it is.
+   */
+  readonly vlm: ModelRefLike;
+  readonly relevance: ModelRefLike;
   readonly provider?: 'auto' | 'wasm';
+}
+
+/** A package the app knows, as the model picker shows it. */
+export interface ModelInfo {
+  readonly id: string;
+  readonly kind: 'vlm' | 'relevance';
+  readonly title: string;
+  /** `default`: ships with the app, works offline; `hub`: downloaded; `test`: a fixture. */
+  readonly purpose: 'default' | 'hub' | 'test';
+  readonly source:
+    | { readonly kind: 'hub'; readonly repo: string; readonly revision: string }
+    | { readonly kind: 'app' };
+  /** What to pass as `ModelChoice.vlm` / `.relevance` to use it. */
+  readonly ref: ModelRef;
+  /** The weight variant this device would load (f16 ones only with shader-f16). */
+  readonly variant: DtypeVariant;
+  readonly variants: readonly DtypeVariant[];
+}
+
+export interface ModelList {
+  readonly models: readonly ModelInfo[];
+  /** Where models would run here, and whether the GPU has shader-f16. */
+  readonly provider: 'webgpu' | 'wasm';
+  readonly f16: boolean;
+}
+
+export interface ModelCacheListing {
+  /** False when the browser gives no OPFS: nothing survives the page. */
+  readonly persistent: boolean;
+  readonly packages: readonly CachedPackage[];
+  /** Bytes the cached packages take. */
+  readonly bytes: number;
+  /** navigator.storage.estimate(): the origin's usage and quota in bytes, when known. */
+  readonly usage: number | null;
+  readonly quota: number | null;
+}
+
+/** A model file being fetched (or found in the cache), for a download bar. */
+export interface DownloadStatus {
+  /** The package's id. */
+  readonly model: string;
+  /** Path of the file in the package, its place in the list. */
+  readonly file: string;
+  readonly fileIndex: number;
+  readonly files: number;
+  /** Bytes of this file so far, and its size (0 while unknown). */
+  readonly bytes: number;
+  readonly totalBytes: number;
+  /** Bytes of the whole package so far, and its size (0 while some file's size is unknown). */
+  readonly packageBytes: number;
+  readonly packageTotalBytes: number;
+  /** 0–100: of the package when its size is known, else of the file. */
+  readonly percent: number;
+  /** Recent download speed (0 for files from the cache). */
+  readonly bytesPerSecond: number;
+  readonly fromCache: boolean;
+}
+
+/**
+ * Something the page should show beside the work, not an error: `wasm-fallback` — WebGPU failed
+ * (`reason` says why) and the models run on the CPU backend; `cache-not-persistent` — downloads
+ * are not kept after the page closes.
+ */
+export interface Notice {
+  readonly type: 'notice';
+  readonly code: 'wasm-fallback' | 'cache-not-persistent';
+  readonly message: string;
+  readonly reason: ErrorInfo | null;
 }
 
 export interface BenchKernelsArgs {
@@ -97,7 +185,10 @@ export type PipelineEvent =
       readonly stage: string;
       readonly done: number;
       readonly total: number;
+      /** Set while model files load: bytes, total, percent and speed. */
+      readonly download?: DownloadStatus;
     }
+  | Notice
   | { readonly type: 'video'; readonly info: VideoInfo }
   | { readonly type: 'selection'; readonly selection: Selection }
   | { readonly type: 'token'; readonly id: number; readonly text: string }

@@ -15,6 +15,9 @@ describe('package sources', () => {
       'http://localhost:9/HuggingFaceTB/SmolVLM2-256M-Video-Instruct/resolve/a%20b/x%20y.json',
     );
     expect(sourceKey(hub)).toBe('hub/HuggingFaceTB/SmolVLM2-256M-Video-Instruct@main');
+    expect(sourceKey({ ...hub, revision: 'refs/pr/6' })).toBe(
+      'hub/HuggingFaceTB/SmolVLM2-256M-Video-Instruct@refs%2Fpr%2F6',
+    );
   });
 
   it('resolves URL packages against the page origin', () => {

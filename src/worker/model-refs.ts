@@ -1,0 +1,54 @@
+// The worker's side of model sources: a `ModelChoice` entry (a registry id, a Hub repo, a served
+// directory, a picked folder) resolved to its manifest once and remembered, with a key that tells
+// two sources apart (for the loaded sessions and the video features made with them) and what is
+// known to be in the package (for choosing a variant among the files a folder has).
+
+import type { ModelManifest } from '../models/manifest.ts';
+import { asRef, presentFiles, resolveManifest, type ModelRefLike } from '../models/resolve.ts';
+
+type ManifestOf<K extends ModelManifest['kind']> = Extract<ModelManifest, { kind: K }>;
+
+const resolved = new Map<string, Promise<ModelManifest>>();
+const present = new WeakMap<ModelManifest, ((path: string) => boolean) | null>();
+
+/** A key that differs between any two sources (a folder by name, file count and bytes). */
+export function refKey(ref: ModelRefLike): string {
+  const r = asRef(ref);
+  if (r.kind === 'registry') return `id:${r.id}`;
+  if (r.kind === 'hub') return `hub:${r.endpoint ?? ''}|${r.repo}@${r.revision ?? ''}`;
+  if (r.kind === 'url') return `url:${r.base}`;
+  const bytes = r.files.reduce((n, f) => n + f.file.size, 0);
+  return `folder:${r.name}|${r.files.length}|${bytes}`;
+}
+
+/** The manifest `ref` stands for (resolved once; a failure is forgotten so it can be retried). */
+export function resolveRef<K extends ModelManifest['kind']>(
+  ref: ModelRefLike,
+  kind: K,
+  signal?: AbortSignal,
+): Promise<ManifestOf<K>> {
+  const key = `${kind}|${refKey(ref)}`;
+  let p = resolved.get(key);
+  if (!p) {
+    p = resolveManifest(ref, kind, {
+      get origin() {
+        return new URL(import.meta.env.BASE_URL, self.location.origin).href;
+      },
+      fetchJson: async (url) => {
+        const r = await fetch(url, signal ? { signal } : {}).catch(() => null);
+        return r?.ok ? r.json().catch(() => null) : null;
+      },
+    }).then((m) => {
+      present.set(m, presentFiles(ref));
+      return m;
+    });
+    resolved.set(key, p);
+    p.catch(() => resolved.delete(key));
+  }
+  return p as Promise<ManifestOf<K>>;
+}
+
+/** Files known to be in `manifest`'s package (a folder, a listed directory), or null. */
+export function presentIn(manifest: ModelManifest): ((path: string) => boolean) | null {
+  return present.get(manifest) ?? null;
+}
