@@ -1,6 +1,9 @@
 // Per-frame keep budgets from frame scores (the KVTP allocation). Shares are
 // r_i = L·ρ·softmax((s − mean s)/T)_i, then by mode:
-//   paper   k_i = floor(N·min(r_i, 1)); overflow above 1 is lost, as in the reference code;
+//   paper   k_i = floor(N·min(r_i, 1)); overflow above 1 is lost, as in the reference code. A share
+//           within PAPER_SNAP (relative) below a whole number of tokens counts as that number:
+//           L·ρ·p carries rounding noise (double here, f32 on the GPU; 3 equal scores at ρ 0.3 give
+//           r = 0.29999999999999993), and noise must not cost a frame a token;
 //   exact   the same shares water-filled into [m, N] so that Σ k_i = round(ρ·L·N) exactly:
 //           x_i = clamp(λ·p_i, m, N) with λ such that Σ x_i = total, then floors plus one
 //           token for the largest remainders (ties to the earlier frame); m = minPerFrame
@@ -8,6 +11,7 @@
 //   uniform k_i = round(ρ·N) for every frame (no KVTP);
 //   hard    frames by descending score (ties to the earlier frame) keep all N tokens until the
 //           total round(ρ·L·N) is spent; the next frame keeps the remainder, the rest nothing.
+// round() is half up on the value a product of decimals stands for (roundTokens).
 // This file is the reference; shaders/allocate.wgsl computes the same on the GPU.
 
 import type { Allocation, AllocationParams } from './types.ts';
@@ -65,9 +69,31 @@ export function shares(scores: ArrayLike<number>, temperature: number): Float64A
   return z;
 }
 
+/** Relative slack of paper mode's floor: x within PAPER_SNAP·max(1, x) below an integer rounds up. */
+export const PAPER_SNAP = 1e-5;
+
+/** Paper mode's budget of a frame with share `rate`: floor(N·min(r, 1)), rounding noise forgiven. */
+export function paperKeep(rate: number, tokens: number): number {
+  const x = tokens * Math.min(rate, 1);
+  return Math.min(tokens, Math.floor(x + PAPER_SNAP * Math.max(1, x)));
+}
+
+/**
+ * round(x) of a token count computed in double: a product like 0.7 · 3 · 5 = 10.499999999999998
+ * rounds as the 10.5 it stands for (half up), not as its rounding noise.
+ */
+export function roundTokens(x: number): number {
+  return Math.round(x + 1e-9 * Math.max(1, Math.abs(x)));
+}
+
 /** The total an `exact` or `hard` allocation spends: round(ρ·L·N). */
 export function totalBudget(frames: number, tokens: number, keepRatio: number): number {
-  return Math.min(frames * tokens, Math.round(keepRatio * frames * tokens));
+  return Math.min(frames * tokens, roundTokens(keepRatio * frames * tokens));
+}
+
+/** What every frame keeps in `uniform` mode: round(ρ·N). */
+export function uniformKeep(tokens: number, keepRatio: number): number {
+  return Math.min(tokens, roundTokens(keepRatio * tokens));
 }
 
 /** The effective floor of `exact` mode. */
@@ -119,7 +145,7 @@ export function allocateCpu(scores: ArrayLike<number>, params: AllocationParams)
   const { keepRatio: rho, temperature: T, mode } = params;
   const N = params.tokensPerFrame;
   if (mode === 'uniform') {
-    return { rates: Array(L).fill(rho), keep: Array(L).fill(Math.round(rho * N!)) };
+    return { rates: Array(L).fill(rho), keep: Array(L).fill(uniformKeep(N!, rho)) };
   }
   if (mode === 'hard') {
     const total = totalBudget(L, N!, rho);
@@ -138,7 +164,7 @@ export function allocateCpu(scores: ArrayLike<number>, params: AllocationParams)
   const rates = Array.from(p, (v) => L * rho * v);
   if (mode === 'paper') {
     if (N === undefined) return { rates };
-    return { rates, keep: rates.map((r) => Math.floor(N * Math.min(r, 1))) };
+    return { rates, keep: rates.map((r) => paperKeep(r, N)) };
   }
   const total = totalBudget(L, N!, rho);
   const m = effectiveMin(L, N!, total, params.minPerFrame ?? 1);

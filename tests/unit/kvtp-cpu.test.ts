@@ -1,6 +1,6 @@
 // The KVTP reference semantics on small cases worked out by hand, and their properties.
 import { describe, expect, it } from 'vitest';
-import { allocateCpu, shares } from '../../src/kvtp/allocate.ts';
+import { allocateCpu, paperKeep, shares, totalBudget } from '../../src/kvtp/allocate.ts';
 import {
   gatherCpu,
   importanceCpu,
@@ -93,7 +93,8 @@ describe('allocation', () => {
     const p = shares(scores, 2);
     expect(sum(a.rates)).toBeCloseTo(8 * 0.3, 10);
     a.rates.forEach((r, i) => expect(r).toBeCloseTo(8 * 0.3 * p[i]!, 12));
-    expect(a.keep).toEqual(a.rates.map((r) => Math.floor(64 * Math.min(1, r))));
+    expect(a.keep).toEqual(a.rates.map((r) => paperKeep(r, 64)));
+    a.keep!.forEach((k, i) => expect(Math.abs(k - 64 * Math.min(1, a.rates[i]!))).toBeLessThan(1));
     expect(a.rates[4]).toBeGreaterThan(1); // the 9 overflows: the paper loses it
     expect(sum(a.keep!)).toBeLessThan(Math.round(0.3 * 8 * 64));
   });
@@ -116,8 +117,8 @@ describe('allocation', () => {
       }
     }
   });
-  it('exact: many rates above 1 fill their frames and hand the rest on', () => {
-    // T small: two frames dominate; ρ = 0.5 of 4 frames × 10 tokens = 20 → 10 + 8 + 1 + 1
+  it('exact: a rate above 1 fills its frame and hands the rest on', () => {
+    // T small: frame 0 dominates (r_0 ≈ 2); ρ = 0.5 of 4 frames × 10 tokens = 20 → 10 + 8 + 1 + 1
     const a = allocateCpu([5, 4, 0, 0], {
       keepRatio: 0.5,
       temperature: 0.05,
@@ -133,6 +134,68 @@ describe('allocation', () => {
       minPerFrame: 0,
     });
     expect(b.keep).toEqual([10, 10, 0, 0]);
+  });
+  it('many rates above 1, worked by hand: each mode keeps what it promises', () => {
+    // L 8, ρ 0.5, N 10, T 2: mean 3.75, shares ∝ e^3.125 (×3) and e^−1.875 (×5), a ratio of e^5;
+    // r = 4·p: 1.3187 for the three top frames, 0.0089 for the others; total round(40) = 40.
+    const scores = [10, 10, 10, 0, 0, 0, 0, 0];
+    const base = { keepRatio: 0.5, temperature: 2, tokensPerFrame: 10 } as const;
+    const big = Math.exp(5) / (3 * Math.exp(5) + 5);
+    const exact = allocateCpu(scores, { ...base, mode: 'exact' });
+    exact.rates.forEach((r, i) => expect(r).toBeCloseTo(4 * (i < 3 ? big : big / Math.exp(5)), 12));
+    expect(exact.rates.filter((r) => r > 1)).toHaveLength(3);
+    // the three full frames hold 30; the 10 left go to the other five, 2 each
+    expect(exact.keep).toEqual([10, 10, 10, 2, 2, 2, 2, 2]);
+    // paper: the overflow above 1 is lost, and 0.089 tokens floor to none
+    expect(allocateCpu(scores, { ...base, mode: 'paper' }).keep).toEqual([
+      10, 10, 10, 0, 0, 0, 0, 0,
+    ]);
+    expect(allocateCpu(scores, { ...base, mode: 'hard' }).keep).toEqual([
+      10, 10, 10, 10, 0, 0, 0, 0,
+    ]);
+    expect(allocateCpu(scores, { ...base, mode: 'uniform' }).keep).toEqual(Array(8).fill(5));
+  });
+  it('equal scores: budgets are exact at whole-number boundaries (no token lost to rounding)', () => {
+    // with equal scores r_i = ρ, so paper keeps floor(N·ρ) and exact spreads round(ρ·L·N)
+    // evenly; ρ = j/10 makes every boundary a whole number worked out in integers here
+    for (let L = 1; L <= 64; L++) {
+      for (let j = 1; j <= 9; j++) {
+        for (const N of [1, 5, 10, 64, 169, 196, 729]) {
+          const p = { keepRatio: j / 10, temperature: 2, tokensPerFrame: N };
+          const scores = Array<number>(L).fill(0.7);
+          const what = `L ${L}, ρ ${j / 10}, N ${N}`;
+          const paper = allocateCpu(scores, { ...p, mode: 'paper' }).keep!;
+          expect(paper, what).toEqual(Array(L).fill(Math.floor((N * j) / 10)));
+          const total = Math.floor((2 * j * L * N + 10) / 20); // round half up of j·L·N/10
+          expect(totalBudget(L, N, j / 10), what).toBe(total);
+          const even = Math.floor(total / L);
+          const exact = allocateCpu(scores, { ...p, mode: 'exact' }).keep!;
+          expect(exact, what).toEqual(
+            Array.from({ length: L }, (_, i) => even + (i < total - even * L ? 1 : 0)),
+          );
+          const uniform = allocateCpu(scores, { ...p, mode: 'uniform' }).keep!;
+          expect(uniform[0], what).toBe(Math.floor((2 * j * N + 10) / 20));
+        }
+      }
+    }
+    // the reviewer's cases: 3 × 0.3 × 10 and 9 × 0.1 × 10
+    const paper = (L: number, rho: number) =>
+      allocateCpu(Array<number>(L).fill(1), {
+        keepRatio: rho,
+        temperature: 2,
+        mode: 'paper',
+        tokensPerFrame: 10,
+      }).keep;
+    expect(paper(3, 0.3)).toEqual([3, 3, 3]);
+    expect(paper(9, 0.1)).toEqual(Array(9).fill(1));
+  });
+  it('paperKeep forgives rounding noise only', () => {
+    expect(paperKeep(0.29999999999999993, 10)).toBe(3);
+    expect(paperKeep(0.2999, 10)).toBe(2);
+    expect(paperKeep(1.7, 10)).toBe(10);
+    expect(paperKeep(0.99999999, 729)).toBe(729);
+    expect(paperKeep(0.999 / 729, 729)).toBe(0);
+    expect(paperKeep(2 / 729, 729)).toBe(2);
   });
   it('exact: equal scores split evenly, remainders to the earlier frames', () => {
     const a = allocateCpu([1, 1, 1], {
