@@ -1,6 +1,8 @@
-// Per-frame budgets from scores in one workgroup (L ≤ 256 frames, one invocation each); the
-// reference is src/kvtp/allocate.ts. Modes: 0 paper, 1 exact (water-filling on the log-level
-// μ, then floors and +1 for the largest remainders), 2 uniform, 3 hard.
+// Per-frame budgets from scores in one workgroup of WG invocations, each looping over frames
+// i, i + WG, i + 2·WG, … so that any number of frames works; the reference is
+// src/kvtp/allocate.ts. Modes: 0 paper (floor with the reference's PAPER_SNAP slack), 1 exact
+// (water-filling on the log-level μ, then floors and +1 for the largest remainders), 2 uniform,
+// 3 hard. Ranking frames (hard: by score; exact: by remainder) is O(L²/WG) per invocation.
 
 struct AllocParams {
   frames: u32,
@@ -11,22 +13,26 @@ struct AllocParams {
   uniformKeep: u32,  // round(ρ·N) (uniform)
   keepRatio: f32,
   temperature: f32,
+  snap: f32,         // PAPER_SNAP
 }
 
-const MAXL: u32 = 256u;
+override WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> params: AllocParams;
 @group(0) @binding(1) var<storage, read> scores: array<f32>;
 @group(0) @binding(2) var<storage, read_write> rates: array<f32>;
 @group(0) @binding(3) var<storage, read_write> keep: array<u32>;
+// [L] the values frames are ranked by (exact: remainders of frames below the cap, else −1)
+@group(0) @binding(4) var<storage, read_write> work: array<f32>;
 
-var<workgroup> red: array<f32, MAXL>;
-var<workgroup> vals: array<f32, MAXL>;
+var<workgroup> red: array<f32, WG>;
+
+const LOWEST: f32 = -3.4e38;
 
 fn sum(i: u32, v: f32) -> f32 {
   red[i] = v;
   workgroupBarrier();
-  for (var s = MAXL / 2u; s > 0u; s >>= 1u) { if (i < s) { red[i] += red[i + s]; } workgroupBarrier(); }
+  for (var s = WG / 2u; s > 0u; s >>= 1u) { if (i < s) { red[i] += red[i + s]; } workgroupBarrier(); }
   let r = red[0];
   workgroupBarrier();
   return r;
@@ -35,70 +41,90 @@ fn sum(i: u32, v: f32) -> f32 {
 fn maximum(i: u32, v: f32) -> f32 {
   red[i] = v;
   workgroupBarrier();
-  for (var s = MAXL / 2u; s > 0u; s >>= 1u) { if (i < s) { red[i] = max(red[i], red[i + s]); } workgroupBarrier(); }
+  for (var s = WG / 2u; s > 0u; s >>= 1u) { if (i < s) { red[i] = max(red[i], red[i + s]); } workgroupBarrier(); }
   let r = red[0];
   workgroupBarrier();
   return r;
 }
 
-/** Rank of value v of frame i among all frames' `vals` (descending, ties by index), over `ok`. */
-fn rankDesc(i: u32, v: f32, L: u32) -> u32 {
+/** Rank of frame i with value v among `values` of all L frames (descending, ties by index). */
+fn rankDesc(i: u32, v: f32, L: u32, fromScores: bool) -> u32 {
   var rank = 0u;
   for (var j = 0u; j < L; j++) {
-    let o = vals[j];
+    let o = select(work[j], scores[j], fromScores);
     if (o > v || (o == v && j < i)) { rank++; }
   }
   return rank;
 }
 
-@compute @workgroup_size(MAXL)
+/** Log-share y_i = (s_i − mean)/T − max_j (s_j − mean)/T (the maximum is 0). */
+fn logShare(i: u32, mean: f32, zmax: f32) -> f32 {
+  return (scores[i] - mean) / params.temperature - zmax;
+}
+
+@compute @workgroup_size(WG)
 fn allocate(@builtin(local_invocation_id) l: vec3u) {
-  let i = l.x; let L = params.frames; let N = f32(params.tokens);
-  let ok = i < L;
-  let s = select(0.0, scores[min(i, L - 1u)], ok);
+  let t = l.x; let L = params.frames; let N = f32(params.tokens);
   if (params.mode == 2u) {
-    if (ok) { rates[i] = params.keepRatio; keep[i] = params.uniformKeep; }
+    for (var i = t; i < L; i += WG) { rates[i] = params.keepRatio; keep[i] = params.uniformKeep; }
     return;
   }
   if (params.mode == 3u) {
-    vals[i] = select(-3.4e38, s, ok);
-    workgroupBarrier();
-    if (ok) {
-      let before = f32(rankDesc(i, s, L)) * N;
+    for (var i = t; i < L; i += WG) {
+      let before = f32(rankDesc(i, scores[i], L, true)) * N;
       let k = u32(clamp(f32(params.total) - before, 0.0, N));
       keep[i] = k;
       rates[i] = f32(k) / N;
     }
     return;
   }
-  let mean = sum(i, s) / f32(L);
-  let z = (s - mean) / params.temperature;
-  let zmax = maximum(i, select(-3.4e38, z, ok));
-  let y = select(-3.4e38, z - zmax, ok); // log-shares, max 0
-  let e = select(0.0, exp(y), ok);
-  let rate = f32(L) * params.keepRatio * e / sum(i, e);
-  if (ok) { rates[i] = rate; }
-  if (params.mode == 0u) {
-    if (ok && params.tokens > 0u) { keep[i] = u32(floor(N * min(rate, 1.0))); }
-    return;
+  var part = 0.0;
+  for (var i = t; i < L; i += WG) { part += scores[i]; }
+  let mean = sum(t, part) / f32(L);
+  var zm = LOWEST;
+  for (var i = t; i < L; i += WG) { zm = max(zm, (scores[i] - mean) / params.temperature); }
+  let zmax = maximum(t, zm);
+  part = 0.0;
+  for (var i = t; i < L; i += WG) { part += exp(logShare(i, mean, zmax)); }
+  let esum = sum(t, part);
+  var ymin = 0.0;
+  for (var i = t; i < L; i += WG) {
+    let y = logShare(i, mean, zmax);
+    let rate = f32(L) * params.keepRatio * exp(y) / esum;
+    rates[i] = rate;
+    ymin = min(ymin, y);
+    if (params.mode == 0u && params.tokens > 0u) {
+      let x = N * min(rate, 1.0);
+      keep[i] = u32(min(N, floor(x + params.snap * max(1.0, x))));
+    }
   }
+  if (params.mode == 0u) { return; }
   // exact: bisection on μ for Σ clamp(exp(y + μ), m, N) = total
   let lo = f32(params.minPerFrame);
   let total = f32(params.total);
   var a = -104.0;
-  var b = log(N) - (-maximum(i, select(-3.4e38, -y, ok))) + 1.0;
+  var b = log(N) + maximum(t, -ymin) + 1.0; // log N − min y + 1, as the reference
   for (var it = 0u; it < 64u; it++) {
     let mid = 0.5 * (a + b);
-    let f = sum(i, select(0.0, clamp(exp(y + mid), lo, N), ok));
-    if (f < total) { a = mid; } else { b = mid; }
+    part = 0.0;
+    for (var i = t; i < L; i += WG) { part += clamp(exp(logShare(i, mean, zmax) + mid), lo, N); }
+    if (sum(t, part) < total) { a = mid; } else { b = mid; }
   }
-  let x = select(0.0, clamp(exp(y + b), lo, N), ok);
-  let k = min(N, floor(x));
-  let deficit = total - sum(i, k);
-  // remainders of frames below the cap compete for the deficit
-  vals[i] = select(-1.0, x - k, ok && k < N);
-  workgroupBarrier();
-  var extra = 0.0;
-  if (ok && k < N && f32(rankDesc(i, x - k, L)) < deficit) { extra = 1.0; }
-  if (ok) { keep[i] = u32(k + extra); }
+  part = 0.0;
+  for (var i = t; i < L; i += WG) {
+    let x = clamp(exp(logShare(i, mean, zmax) + b), lo, N);
+    let k = min(N, floor(x));
+    part += k;
+    // remainders of frames below the cap compete for the deficit
+    work[i] = select(-1.0, x - k, k < N);
+  }
+  let deficit = total - sum(t, part);
+  storageBarrier();
+  for (var i = t; i < L; i += WG) {
+    let x = clamp(exp(logShare(i, mean, zmax) + b), lo, N);
+    let k = min(N, floor(x));
+    var extra = 0.0;
+    if (k < N && f32(rankDesc(i, x - k, L, false)) < deficit) { extra = 1.0; }
+    keep[i] = u32(k + extra);
+  }
 }

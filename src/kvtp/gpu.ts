@@ -16,7 +16,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import { readbackMany, upload } from '../gpu/transfer.ts';
 import { uniformLayout } from '../gpu/uniforms.ts';
 import { STORAGE, UNIFORM } from '../gpu/usage.ts';
-import { checkAllocation, effectiveMin, totalBudget } from './allocate.ts';
+import { checkAllocation, effectiveMin, PAPER_SNAP, totalBudget, uniformKeep } from './allocate.ts';
 import { KernelFamily, scratch, type BindingKind } from './kernels.ts';
 import { checkReduce, checkTokens, PRUMERGE_NEIGHBOURS } from './reduce-cpu.ts';
 import { checkScoreInput } from './scores.ts';
@@ -31,7 +31,10 @@ import type {
   SeparatorMode,
 } from './types.ts';
 
-/** The most frames one allocation dispatch handles (one workgroup, one invocation per frame). */
+/**
+ * Invocations of the allocation workgroup. No longer a limit on frames: each invocation loops
+ * over frames i, i + 256, … (kept for callers that read it).
+ */
 export const MAX_ALLOCATION_FRAMES = 256;
 
 const Params = uniformLayout({
@@ -57,6 +60,7 @@ const AllocParams = uniformLayout({
   uniformKeep: 'u32',
   keepRatio: 'f32',
   temperature: 'f32',
+  snap: 'f32',
 });
 const ScoreParams = uniformLayout({
   frames: 'u32',
@@ -135,14 +139,18 @@ export class GpuKvtp implements KvtpBackend {
     bindings: BindingKind[],
     common = true,
     widths: { keys?: number; features?: number } = {},
+    overrides: Record<string, number> = {},
   ): KernelFamily {
     const kw = (widths.keys ?? 1) % 4 === 0 ? 4 : 1;
     const fw = (widths.features ?? 1) % 4 === 0 ? 4 : 1;
-    const key = `${name}:${kw}:${fw}`;
+    const key = `${name}:${kw}:${fw}:${JSON.stringify(overrides)}`;
     let f = this.families.get(key);
     if (!f) {
       const source = common ? `${vectorPrelude(kw, fw)}\n${commonWgsl}\n${code}` : code;
-      const constants: Record<string, number> = source.includes('override WG') ? { WG } : {};
+      const constants: Record<string, number> = {
+        ...(source.includes('override WG') ? { WG } : {}),
+        ...overrides,
+      };
       f = new KernelFamily(this.ctx.device, key, source, bindings, constants);
       this.families.set(key, f);
     }
@@ -191,29 +199,29 @@ export class GpuKvtp implements KvtpBackend {
   async allocate(scores: ArrayLike<number>, p: AllocationParams): Promise<Allocation> {
     checkAllocation(scores, p);
     const L = scores.length;
-    if (L > MAX_ALLOCATION_FRAMES) {
-      throw new RangeError(
-        `allocation: the GPU path takes at most ${MAX_ALLOCATION_FRAMES} frames, got ${L}`,
-      );
-    }
     const N = p.tokensPerFrame ?? 0;
     const total = N ? totalBudget(L, N, p.keepRatio) : 0;
-    const family = this.family('allocate', allocateWgsl, [U, R, W, W], false);
+    // a workgroup no wider than the frames need (a power of two, 32 to 256): idle invocations
+    // still wait at every barrier of the reductions
+    const wg = Math.min(MAX_ALLOCATION_FRAMES, Math.max(32, 2 ** Math.ceil(Math.log2(L))));
+    const family = this.family('allocate', allocateWgsl, [U, R, W, W, W], false, {}, { WG: wg });
     const params = AllocParams.pack({
       frames: L,
       tokens: N,
       mode: MODES[p.mode],
       total,
       minPerFrame: N ? effectiveMin(L, N, total, p.minPerFrame ?? 1) : 0,
-      uniformKeep: Math.round(p.keepRatio * N),
+      uniformKeep: N ? uniformKeep(N, p.keepRatio) : 0,
       keepRatio: p.keepRatio,
       temperature: p.temperature,
+      snap: PAPER_SNAP,
     });
     const buffers = [
       this.upload(new Uint8Array(params), 'allocation params', UNIFORM),
       this.upload(Float32Array.from(scores), 'scores'),
       scratch(this.ctx.device, L * 4, 'rates'),
       scratch(this.ctx.device, L * 4, 'keep'),
+      scratch(this.ctx.device, L * 4, 'ranked values'),
     ];
     const enc = this.ctx.device.createCommandEncoder({ label: 'allocate' });
     family.dispatch(enc, 'allocate', family.bind(buffers), 1);

@@ -3,7 +3,8 @@
 // ragged budgets over many frames. Tolerances: scores and rates 1e-4 relative; features 2e-3
 // relative to the row's largest magnitude (at least 1). A frame whose kept set differs is
 // accepted only where the reference itself met a near tie (a decision margin below 1e-4),
-// and such frames must stay rare.
+// and such frames must stay rare (at most 2 %). Budgets: equal to the CPU's exactly on equal
+// scores (every paper budget then sits on a whole-number boundary).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../cli/node-gpu.ts';
 import { acquireGpu, type GpuContext } from '../../src/gpu/index.ts';
@@ -12,6 +13,7 @@ import {
   logShares,
   totalBudget,
   effectiveMin,
+  PAPER_SNAP,
   waterFill,
 } from '../../src/kvtp/allocate.ts';
 import { GpuKvtp } from '../../src/kvtp/gpu.ts';
@@ -212,7 +214,8 @@ describe('reduction, GPU against CPU', () => {
 
   it('near ties were rare', () => {
     expect(compared).toBeGreaterThan(50);
-    expect(tolerated / compared).toBeLessThan(0.15);
+    // a differing frame needs a reference near tie; they are rare (none in the runs so far)
+    expect(tolerated / compared).toBeLessThanOrEqual(0.02);
   });
 });
 
@@ -275,6 +278,8 @@ describe('allocation, GPU against CPU', () => {
     ['equal scores', Array(7).fill(1)],
     ['spread scores, 32 frames', Array.from(gaussian(32, 9), (x) => 4 * x)],
     ['256 frames', Array.from(gaussian(256, 10), (x) => 3 * x)],
+    ['257 frames (one past the workgroup)', Array.from(gaussian(257, 11), (x) => 3 * x)],
+    ['1000 frames with ties', Array.from(gaussian(1000, 12), (x) => Math.round(4 * x) / 2)],
     ['one dominant frame', [0, 0, 30, 0, 1]],
   ];
   for (const [name, scores] of cases) {
@@ -312,11 +317,14 @@ describe('allocation, GPU against CPU', () => {
                   N,
                   totalBudget(L, N, rho),
                 )
-              : want.rates.map((r) => N * Math.min(r, 1));
+              : want.rates.map((r) => {
+                  const y = N * Math.min(r, 1);
+                  return y + PAPER_SNAP * Math.max(1, y); // where paper mode's floor cuts
+                });
           got.keep!.forEach((k, i) => {
             if (k === want.keep![i]) return;
             const frac = x[i]! - Math.floor(x[i]!);
-            const nearInteger = Math.min(frac, 1 - frac) < 1e-3;
+            const nearInteger = Math.min(frac, 1 - frac) < 1e-5 * Math.max(1, x[i]!);
             const nearOther = x.some(
               (o, j) => j !== i && Math.abs(o - Math.floor(o) - frac) < 1e-3,
             );
@@ -327,6 +335,47 @@ describe('allocation, GPU against CPU', () => {
       }
     }
   }
+
+  const EXACT_L = new Set([1, 2, 3, 7, 9, 31, 32, 33, 64]);
+  it('equal scores: GPU budgets equal the CPU exactly at whole-number boundaries', async () => {
+    // the reviewer's sweep: f32 shares on the GPU, double on the CPU, both snap the same way
+    let checked = 0;
+    for (let L = 1; L <= 64; L++) {
+      const scores = Array<number>(L).fill(1.5);
+      for (let j = 1; j <= 9; j++) {
+        for (const N of [10, 64, 169, 196, 729]) {
+          // exact mode's 64 bisection steps are slow on SwiftShader: some L only
+          const modes: AllocationMode[] = EXACT_L.has(L) ? ['paper', 'exact'] : ['paper'];
+          for (const mode of modes) {
+            const params = { keepRatio: j / 10, temperature: 2, mode, tokensPerFrame: N };
+            const want = allocateCpu(scores, params).keep;
+            const got = (await gpu.allocate(scores, params)).keep;
+            expect(got, `${mode} L ${L} ρ ${j / 10} N ${N}`).toEqual(want);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe((64 + EXACT_L.size) * 9 * 5);
+    const three = { keepRatio: 0.3, temperature: 2, mode: 'paper', tokensPerFrame: 10 } as const;
+    expect((await gpu.allocate([2, 2, 2], three)).keep).toEqual([3, 3, 3]);
+  });
+
+  it('more frames than one workgroup has invocations: 4099 frames, every mode', async () => {
+    const scores = Array.from(gaussian(4099, 13), (x) => 2 * x);
+    for (const mode of ['paper', 'exact', 'uniform', 'hard'] as const) {
+      const params = { keepRatio: 0.2, temperature: 2, mode, tokensPerFrame: 196 };
+      const want = allocateCpu(scores, params);
+      const got = await gpu.allocate(scores, params);
+      expect(got.keep!.length).toBe(4099);
+      const sum = got.keep!.reduce((a, b) => a + b, 0);
+      if (mode === 'exact' || mode === 'hard') expect(sum).toBe(totalBudget(4099, 196, 0.2));
+      const differ = got.keep!.filter((k, i) => k !== want.keep![i]);
+      // f32 against double over 4099 shares: at most a rounding near-tie or two, by one token
+      expect(differ.length, mode).toBeLessThanOrEqual(2);
+      got.keep!.forEach((k, i) => expect(Math.abs(k - want.keep![i]!)).toBeLessThanOrEqual(1));
+    }
+  });
 
   it('paper mode without tokensPerFrame gives rates only', async () => {
     const a = await gpu.allocate([1, 2, 3], { keepRatio: 0.5, temperature: 2, mode: 'paper' });
