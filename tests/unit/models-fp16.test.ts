@@ -11,8 +11,32 @@ import { onnxRuntime } from '../../src/models/ort.ts';
 import { FIXTURE_VLM } from '../../src/models/registry.ts';
 import type { RelevanceModel } from '../../src/models/relevance.ts';
 import { MemoryStore } from '../../src/models/store.ts';
-import type { LoadedVlm } from '../../src/vlm/pipeline.ts';
+import { cpuBackend } from '../../src/kvtp/cpu.ts';
+import {
+  answerQuestion,
+  encodeVideo,
+  selectTokens,
+  type LoadedVlm,
+} from '../../src/vlm/pipeline.ts';
 import { asFolder, loadFixtureRelevance, loadFixtureVlm } from '../fixtures/packages.ts';
+
+const settings = {
+  method: 'tome',
+  allocation: 'kvtp',
+  keepRatio: 0.5,
+  temperature: 2,
+  minPerFrame: 1,
+  head: 'logit',
+  seed: 0,
+} as const;
+
+function frames() {
+  return [0, 1, 2].map((i) => {
+    const rgba = new Uint8Array(80 * 48 * 4);
+    for (let j = 0; j < rgba.length; j++) rgba[j] = (j * 13 + i * 71) % 251;
+    return { t: i + 0.5, width: 80, height: 48, rgba };
+  });
+}
 
 let f32: { vlm: LoadedVlm; rel: RelevanceModel };
 let f16: { vlm: LoadedVlm; rel: RelevanceModel };
@@ -62,6 +86,42 @@ describe('fp16 fixture variant on wasm', () => {
     expect(outputType(f16.vlm.vision, 'image_features')).toBe('float16');
     const d32 = (f32.vlm.decoder as unknown as { decoder: never }).decoder;
     expect(inputType(d32, 'inputs_embeds')).toBe('float32');
+  });
+
+  it('answers a question end to end like the fp32 variant (f16 pixels, embeddings, cache)', async () => {
+    const ort = onnxRuntime();
+    const run = async (m: typeof f32) => {
+      const video = await encodeVideo(ort, m.vlm, m.rel, frames(), 3);
+      const sel = await selectTokens(cpuBackend(), m.rel, video, 'Which colour?', settings);
+      const answer = await answerQuestion(ort, m.vlm, video, sel.selection, sel.kept, {
+        maxNewTokens: 4,
+        temperature: 0,
+        topP: 1,
+      });
+      return { video, sel, answer };
+    };
+    const a = await run(f32);
+    const b = await run(f16);
+    // vision tokens and relevance embeddings within float16 rounding of the fp32 ones
+    close(a.video.tokens.cpu!, b.video.tokens.cpu!, 2e-3);
+    close(a.video.frameEmbeddings, b.video.frameEmbeddings, 2e-3);
+    expect(b.sel.selection.visualKept).toBe(a.sel.selection.visualKept);
+    expect(b.answer.promptTokens).toBe(a.answer.promptTokens);
+    expect(b.answer.generation.ids.length).toBeGreaterThan(0);
+    // the float16 cache grew by one per token fed back
+    const fed = b.answer.generation.ids.length - (b.answer.generation.stopped === 'length' ? 1 : 0);
+    expect(b.answer.generation.cacheLength).toBe(b.answer.promptTokens + fed);
+  }, 60_000);
+
+  it('gives prefill candidates within float16 rounding of the fp32 ones', async () => {
+    const ids = f32.vlm.prompt.encode('What colour was the triangle?');
+    const top = async (vlm: LoadedVlm) => {
+      vlm.decoder.reset(ids.length);
+      return vlm.decoder.forward(await vlm.decoder.embedIds(ids), 5);
+    };
+    const [a, b] = [await top(f32.vlm), await top(f16.vlm)];
+    expect(b.ids[0]).toBe(a.ids[0]);
+    a.values.forEach((v, i) => expect(Math.abs(v - b.values[i]!)).toBeLessThan(2e-2));
   });
 
   it('embeds frames and questions with the fp16 relevance towers like the fp32 ones', async () => {
