@@ -107,6 +107,11 @@ export interface AskResult {
   readonly model: string;
   /** Where the models ran: `wasm` is the fallback without WebGPU. */
   readonly provider: 'webgpu' | 'wasm';
+  /**
+   * `gpu`: frames preprocessed by the WGSL kernel and vision tokens, kept tokens and the prompt's
+   * embeddings kept in GPU buffers up to the decoder; `cpu`: the same steps on CPU tensors.
+   */
+  readonly path?: 'gpu' | 'cpu';
   /** Where the decoder's KV cache lived, and how many full logits rows were read to the CPU. */
   readonly decoder: {
     readonly cache: 'gpu' | 'cpu';
@@ -121,7 +126,7 @@ export interface AskResult {
   };
   /**
    * What came back from the GPU to the CPU (and GPU buffers made), measured in the worker over
-   * our kernels and ONNX Runtime alike; `metered` is false where there is no WebGPU.
+   * our kernels and ONNX Runtime alike; `metered` is false where the worker has no GPU device.
    */
   readonly transfers?: {
     readonly metered: boolean;

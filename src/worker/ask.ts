@@ -218,6 +218,7 @@ export const ask: Handler<'ask'> = async (args, hc) => {
       answer: answered.text,
       model: p.vlm.manifest.id,
       provider: p.vlm.provider,
+      path: p.feats.tokens.gpu ? 'gpu' : 'cpu',
       decoder: {
         cache: gen.cache,
         logitRowsRead: gen.logitRowsRead,
@@ -226,7 +227,11 @@ export const ask: Handler<'ask'> = async (args, hc) => {
         cacheBuffersMade: gen.cacheBuffersMade,
         steps: gen.steps,
       },
-      transfers: { metered: meter.available, selection: selectionTraffic, toFirstToken },
+      transfers: {
+        metered: meter.available && p.gpuCtx !== null,
+        selection: selectionTraffic,
+        toFirstToken,
+      },
       ...(inspection && { inspection }),
       selection: sel,
       figures: {
