@@ -10,64 +10,15 @@ import type { VlmManifest } from '../models/manifest.ts';
 import type { Ort, OrtSession, OrtTensor } from '../models/ort.ts';
 import { readback } from '../gpu/transfer.ts';
 import { chunkOnGpu, isGpuEmbeds, type EmbedsOnGpu } from './embeds-gpu.ts';
-import { gpuMeter, type GpuTraffic } from './gpu-meter.ts';
+import { gpuMeter } from './gpu-meter.ts';
 import { castTo, floatType, inputType, outputType, readFloat32 } from '../models/dtype.ts';
 import { bufferOf, gpuTensor } from './gpu-tensors.ts';
 import { StaticKvCache } from './kv-cache.ts';
 import { StepIo } from './step-io.ts';
-import {
-  chooseToken,
-  seededRandom,
-  topKCpu,
-  type Candidates,
-  type SamplingParams,
-  type TopK,
-} from './sample.ts';
+import type { GenerateOptions, GenerateResult, StepRecord } from './generation.ts';
+import { chooseToken, seededRandom, topKCpu, type Candidates, type TopK } from './sample.ts';
 
-export interface GenerateOptions extends SamplingParams {
-  readonly maxNewTokens: number;
-  readonly seed?: number;
-  /** Candidates kept per step for sampling (greedy needs 1). */
-  readonly candidates?: number;
-  readonly signal?: AbortSignal;
-  /** Also return the prompt's last logits row (reads it back: diagnostics and tests only). */
-  readonly prefillLogits?: boolean;
-  /** Called once the prompt is prefilled and the first token's candidates are known. */
-  onPrefilled?(): void;
-  /** Called with every new token id as it comes (stop tokens excluded). */
-  onToken?(id: number): void;
-}
-
-/** One decoding step: the cache length ORT's present.* had, and the GPU traffic of the step. */
-export interface StepRecord extends GpuTraffic {
-  readonly cacheLength: number;
-}
-
-export interface GenerateResult {
-  readonly ids: number[];
-  readonly stopped: 'eos' | 'length' | 'cancelled';
-  /** performance.now() when the first token's candidates were known (prefill done). */
-  readonly firstTokenAt: number;
-  /** Milliseconds of the decoder's prefill (all chunks) up to the first token's candidates. */
-  readonly firstTokenMs: number;
-  /** Milliseconds of the decode steps after the first token. */
-  readonly decodeMs: number;
-  readonly promptTokens: number;
-  /** Where the KV cache lived between steps, and how many full logits rows came to the CPU. */
-  readonly cache: 'gpu' | 'cpu';
-  /** `static`: preallocated and written in place; `feedback`: each step's present.* fed back. */
-  readonly cacheMode: 'static' | 'feedback';
-  readonly logitRowsRead: number;
-  /** Cache length after the last step (prompt + tokens fed back). */
-  readonly cacheLength: number;
-  /** GPU traffic of the prefill (top-K included; 0s where the meter is unavailable). */
-  readonly prefill: GpuTraffic;
-  /** One record per token fed back through the cache, in order. */
-  readonly steps: readonly StepRecord[];
-  /** Static cache buffers made for this generation (0 when the previous ones had room). */
-  readonly cacheBuffersMade: number;
-  readonly lastPrefillLogits?: Float32Array;
-}
+export type { GenerateOptions, GenerateResult, StepRecord } from './generation.ts';
 
 type Layout = VlmManifest['decoder'];
 
@@ -111,6 +62,7 @@ export class KvDecoder {
   private length = 0;
   private presentLength = 0;
   private logitRowsRead = 0;
+  private queue: Promise<void> = Promise.resolve();
 
   /** `embed` maps input_ids to inputs_embeds; `decoder` is the merged decoder. */
   constructor(
@@ -319,6 +271,21 @@ export class KvDecoder {
 
   /** Prefill `input` (the prompt with kept vision tokens spliced in), then generate. */
   async generate(
+    input: Input,
+    eos: readonly number[],
+    options: GenerateOptions,
+  ): Promise<GenerateResult> {
+    // one sequence at a time: a cancelled answer finishes its step before the next one resets
+    // the cache it is writing
+    const turn = this.queue.then(() => this.generateNow(input, eos, options));
+    this.queue = turn.then(
+      () => {},
+      () => {},
+    );
+    return turn;
+  }
+
+  private async generateNow(
     input: Input,
     eos: readonly number[],
     options: GenerateOptions,
