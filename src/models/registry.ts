@@ -252,7 +252,9 @@ export const FIXTURE_RELEVANCE: RelevanceManifest = {
   id: 'fixture-relevance',
   title: 'Fixture relevance model (random weights, for tests)',
   source: { kind: 'url', base: 'models/fixture-relevance/' },
-  variants: FIXTURE_VARIANTS,
+  // also `quantized` (uint8 MatMulInteger, as Xenova's SigLIP), to check what WebGPU does with it;
+  // the fixture stays fp32 on wasm so that its scores match the WebGPU path's exactly
+  variants: { ...FIXTURE_VARIANTS, available: ['fp32', 'fp16', 'quantized'] },
   image: { ...SIGLIP_BASE.image, width: 32, height: 32 },
   padToken: 7,
   embedDim: 32,
