@@ -3,11 +3,16 @@
 // X-Linked-Size, Range, ETag, CORS) into the page's OPFS cache. A download broken off and resumed
 // with Range + If-Range; progress with bytes, percent and speed; the cache listed per package and
 // cleared; and every loading error: network, corrupt file, missing file, too large (before any
-// download), and a download cancelled midway that leaves its partial file to resume.
+// download), and a download cancelled midway that leaves its partial file to resume. In a Chromium
+// without a WebGPU adapter, the notice that the models run on the CPU backend.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
 import { openSession, type AutomationSession } from '../../cli/browser.ts';
+import { DIST } from '../../cli/build.ts';
+import { CHROMIUM_PATH, chromiumArgs } from '../../cli/chromium.ts';
+import { serveStatic } from '../../cli/serve.ts';
 import type { AskResult, AskSettings } from '../../src/worker/ask-types.ts';
 import type {
   DownloadStatus,
@@ -164,6 +169,49 @@ describe('a package from the Hub, in the browser', () => {
     expect(part.complete).toBe(false);
     expect(part.bytes).toBeGreaterThan(30_000);
     expect(part.bytes).toBeLessThan(part.expectedBytes!);
+  });
+});
+
+describe('without WebGPU', () => {
+  it('says, with the reason, that the models run on the CPU backend', async () => {
+    const server = await serveStatic(DIST);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: chromiumArgs().filter((a) => !a.includes('webgpu')),
+    });
+    try {
+      const page = await browser.newPage();
+      const events: { type: string; code?: string; reason?: { code: string } }[] = [];
+      await page.exposeFunction('kvtpEvent', (_tag: string, e: (typeof events)[number]) =>
+        events.push(e),
+      );
+      await page.goto(`${server.url}/automation.html`);
+      await page.waitForFunction(() => 'kvtp' in window);
+      await page.setInputFiles('#file', video);
+      const opened = await page.evaluate(() =>
+        window.kvtp.request('open', { frames: 2 }, { fileArg: 'file' }),
+      );
+      expect(opened.error).toBeUndefined();
+      const models = { vlm: 'fixture-vlm', relevance: 'fixture-relevance' };
+      const asked = await page.evaluate((a) => window.kvtp.request('ask', a, { tag: 'ask' }), {
+        question: 'What colour?',
+        settings,
+        models,
+      });
+      expect(asked.error).toBeUndefined();
+      expect((asked.result as AskResult).provider).toBe('wasm');
+      const notices = events.filter((e) => e.type === 'notice');
+      expect(notices).toEqual([
+        expect.objectContaining({
+          code: 'wasm-fallback',
+          reason: expect.objectContaining({ code: 'no-adapter' }),
+        }),
+      ]);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
   });
 });
 
