@@ -177,7 +177,9 @@ describe('kvtp ask --model / --relevance', () => {
     const dir = modelArg(join(PUBLIC, 'fixture-vlm'), 'vlm');
     expect(dir.ref).toMatchObject({ kind: 'url', base: '/kvtp-local/vlm/' });
     expect(dir.mounts).toEqual({ '/kvtp-local/vlm/': join(PUBLIC, 'fixture-vlm') });
-    expect((dir.ref as { files?: readonly string[] }).files).toContain('onnx/vision_encoder.onnx_data');
+    expect((dir.ref as { files?: readonly string[] }).files).toContain(
+      'onnx/vision_encoder.onnx_data',
+    );
     expect(modelArg('demo-relevance', 'relevance').ref).toEqual({
       kind: 'registry',
       id: 'demo-relevance',
