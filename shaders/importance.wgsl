@@ -1,19 +1,27 @@
 // PruMerge importance without CLS attention: per frame softmax_j(⟨mean of keys, k_j⟩ / √Dk).
-// Three steps: the mean key of each frame, the logits, then a softmax per frame.
+// Three steps: the mean key of each frame, the logits (with each key's norm, which PruMerge's
+// cosines need, from the same loads), then a softmax per frame. Loops take four vectors a step.
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> keys: array<VK>;
 @group(0) @binding(2) var<storage, read_write> meanKey: array<VK>;
 @group(0) @binding(3) var<storage, read_write> importance: array<f32>;
+@group(0) @binding(4) var<storage, read_write> knorm: array<f32>;
 
 // (x: channel, y: frame)
 @compute @workgroup_size(WG)
 fn meanKeys(@builtin(global_invocation_id) g: vec3u) {
-  let c = g.x; let f = g.y; let Dk = params.keyDim / VKW;
+  let c = g.x; let f = g.y; let Dk = params.keyDim / VKW; let N = params.tokens;
   if (c >= Dk) { return; }
-  var s = VK(0.0);
-  for (var j = 0u; j < params.tokens; j++) { s += keys[(f * params.tokens + j) * Dk + c]; }
-  meanKey[f * Dk + c] = s / f32(params.tokens);
+  var s0 = VK(0.0); var s1 = VK(0.0); var s2 = VK(0.0); var s3 = VK(0.0);
+  let base = f * N * Dk + c;
+  var j = 0u;
+  for (; j + 3u < N; j += 4u) {
+    s0 += keys[base + j * Dk]; s1 += keys[base + (j + 1u) * Dk];
+    s2 += keys[base + (j + 2u) * Dk]; s3 += keys[base + (j + 3u) * Dk];
+  }
+  for (; j < N; j++) { s0 += keys[base + j * Dk]; }
+  meanKey[f * Dk + c] = (s0 + s1 + s2 + s3) / f32(N);
 }
 
 // (x: token, y: frame)
@@ -21,11 +29,21 @@ fn meanKeys(@builtin(global_invocation_id) g: vec3u) {
 fn logits(@builtin(global_invocation_id) g: vec3u) {
   let j = g.x; let f = g.y;
   if (j >= params.tokens) { return; }
-  var s = 0.0;
   let Dk = params.keyDim / VKW;
   let base = (f * params.tokens + j) * Dk;
-  for (var c = 0u; c < Dk; c++) { s += dotK(meanKey[f * Dk + c], keys[base + c]); }
-  importance[f * params.tokens + j] = s / sqrt(f32(params.keyDim));
+  let m = f * Dk;
+  var s = vec4<f32>(0.0);
+  var q = vec4<f32>(0.0);
+  var c = 0u;
+  for (; c + 3u < Dk; c += 4u) {
+    let k0 = keys[base + c]; let k1 = keys[base + c + 1u]; let k2 = keys[base + c + 2u]; let k3 = keys[base + c + 3u];
+    s += vec4<f32>(dotK(k0, meanKey[m + c]), dotK(k1, meanKey[m + c + 1u]),
+                   dotK(k2, meanKey[m + c + 2u]), dotK(k3, meanKey[m + c + 3u]));
+    q += vec4<f32>(dotK(k0, k0), dotK(k1, k1), dotK(k2, k2), dotK(k3, k3));
+  }
+  for (; c < Dk; c++) { let k = keys[base + c]; s.x += dotK(k, meanKey[m + c]); q.x += dotK(k, k); }
+  importance[f * params.tokens + j] = (s.x + s.y + s.z + s.w) / sqrt(f32(params.keyDim));
+  knorm[f * params.tokens + j] = sqrt(q.x + q.y + q.z + q.w);
 }
 
 var<workgroup> red: array<f32, WG>;

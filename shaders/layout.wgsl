@@ -1,7 +1,13 @@
-// Where every kept token goes in the gathered sequence. From `assign` (.x: representative or
-// −1) of any method: ToMe member lists (tokenMembers), kept and separator counts per frame
-// (frameCounts), frame offsets (offsets, one invocation), and each output row's source (place):
-// rows[r] = (frame · N + token, frame), or (−1, frame) for a separator.
+// Where every kept token goes in the gathered sequence, from `assign` (.x: representative or −1)
+// of any method; one invocation per frame walks its N tokens in grid order (O(N), no barriers).
+//   tokenMembers  ToMe groups as member lists sorted by (representative, index), weight 1, and
+//                 each representative's span in them;
+//   frameCounts   rows of each frame, separators included (needed on the GPU only for
+//                 separators after grid rows; otherwise the host knows them from the budgets);
+//   offsets       one invocation: frame offsets from the counts;
+//   place         each output row's source: rows[r] = (frame · N + token, frame), or (−1, frame)
+//                 for a separator (after the frame, or after the last kept token of each grid
+//                 row that kept one).
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> assign: array<vec2<i32>>;
@@ -13,33 +19,47 @@
 
 fn isKept(f: u32, u: u32) -> bool { return assign[f * params.tokens + u].x == i32(u); }
 
-// (x: token, y: frame): ToMe groups as sorted member lists, weight 1
+// (x: frame)
 @compute @workgroup_size(WG)
 fn tokenMembers(@builtin(global_invocation_id) g: vec3u) {
-  let u = g.x; let f = g.y; let N = params.tokens; let base = f * N;
-  if (u >= N) { return; }
-  let a = assign[base + u].x;
-  var pos = 0u; var start = 0u; var count = 0u;
-  for (var v = 0u; v < N; v++) {
-    let av = assign[base + v].x;
-    if (av < 0) { continue; }
-    if (a >= 0 && (av < a || (av == a && v < u))) { pos++; }
-    if (av < i32(u)) { start++; }
-    if (av == i32(u)) { count++; }
+  let f = g.x; let N = params.tokens; let base = f * N;
+  if (f >= params.frames) { return; }
+  for (var u = 0u; u < N; u++) { spans[base + u] = vec2<u32>(0u, 0u); }
+  for (var u = 0u; u < N; u++) {
+    let a = assign[base + u].x;
+    if (a >= 0) { spans[base + u32(a)].y += 1u; }
   }
-  if (a >= 0) { members[base + pos] = vec2<u32>(u, bitcast<u32>(1.0)); }
-  spans[base + u] = vec2<u32>(base + start, count);
+  // starts in representative order; .y counts again as members are placed
+  var at = base;
+  for (var u = 0u; u < N; u++) {
+    let count = spans[base + u].y;
+    spans[base + u] = vec2<u32>(at, 0u);
+    at += count;
+  }
+  for (var u = 0u; u < N; u++) {
+    let a = assign[base + u].x;
+    if (a < 0) { continue; }
+    let s = spans[base + u32(a)];
+    members[s.x + s.y] = vec2<u32>(u, bitcast<u32>(1.0));
+    spans[base + u32(a)].y = s.y + 1u;
+  }
 }
 
-/** Grid rows of frame f before row `row` that kept a token. */
-fn keptRowsBefore(f: u32, row: u32) -> u32 {
+/** Rows frame f fills, separators included. */
+fn rowsOf(f: u32) -> u32 {
   var n = 0u;
-  for (var r = 0u; r < row; r++) {
-    for (var c = 0u; c < params.gridW; c++) {
-      if (isKept(f, r * params.gridW + c)) { n++; break; }
+  var rowKept = false;
+  var col = 0u;
+  for (var u = 0u; u < params.tokens; u++) {
+    if (isKept(f, u)) { n++; rowKept = true; }
+    col++;
+    if (col == params.gridW) {
+      if (params.sepMode == 2u && rowKept) { n++; }
+      rowKept = false;
+      col = 0u;
     }
   }
-  return n;
+  return n + select(0u, 1u, params.sepMode == 1u);
 }
 
 // (x: frame)
@@ -47,14 +67,10 @@ fn keptRowsBefore(f: u32, row: u32) -> u32 {
 fn frameCounts(@builtin(global_invocation_id) g: vec3u) {
   let f = g.x;
   if (f >= params.frames) { return; }
-  var n = 0u;
-  for (var u = 0u; u < params.tokens; u++) { if (isKept(f, u)) { n++; } }
-  if (params.sepMode == 1u) { n++; }
-  if (params.sepMode == 2u) { n += keptRowsBefore(f, params.tokens / params.gridW); }
-  frameRows[f] = n;
+  frameRows[f] = rowsOf(f);
 }
 
-// one invocation: offsets, and each frame's trailing separator row
+// one invocation
 @compute @workgroup_size(1)
 fn offsets() {
   let L = params.frames;
@@ -62,26 +78,30 @@ fn offsets() {
   for (var f = 0u; f < L; f++) {
     frameRows[L + f] = at;
     at += frameRows[f];
-    if (params.sepMode == 1u) { rows[at - 1u] = vec2<i32>(-1, i32(f)); }
   }
   frameRows[2u * L] = at;
 }
 
-// (x: token, y: frame)
+// (x: frame)
 @compute @workgroup_size(WG)
 fn place(@builtin(global_invocation_id) g: vec3u) {
-  let u = g.x; let f = g.y; let N = params.tokens;
-  if (u >= N || !isKept(f, u)) { return; }
-  var before = 0u;
-  for (var v = 0u; v < u; v++) { if (isKept(f, v)) { before++; } }
-  let w = params.gridW;
-  let row = u / w;
-  var at = frameRows[params.frames + f] + before;
-  if (params.sepMode == 2u) { at += keptRowsBefore(f, row); }
-  rows[at] = vec2<i32>(i32(f * N + u), i32(f));
-  if (params.sepMode == 2u) {
-    var last = true;
-    for (var v = u + 1u; v < (row + 1u) * w; v++) { if (isKept(f, v)) { last = false; break; } }
-    if (last) { rows[at + 1u] = vec2<i32>(-1, i32(f)); }
+  let f = g.x; let N = params.tokens;
+  if (f >= params.frames) { return; }
+  var at = frameRows[params.frames + f];
+  var rowKept = false;
+  var col = 0u;
+  for (var u = 0u; u < N; u++) {
+    if (isKept(f, u)) {
+      rows[at] = vec2<i32>(i32(f * N + u), i32(f));
+      at++;
+      rowKept = true;
+    }
+    col++;
+    if (col == params.gridW) {
+      if (params.sepMode == 2u && rowKept) { rows[at] = vec2<i32>(-1, i32(f)); at++; }
+      rowKept = false;
+      col = 0u;
+    }
   }
+  if (params.sepMode == 1u) { rows[at] = vec2<i32>(-1, i32(f)); }
 }

@@ -1,7 +1,10 @@
 // Kernel families: one WGSL file with several entry points that share one explicit bind group
-// layout (so every entry binds the same buffers, used or not), and dispatch helpers.
+// layout (so every entry binds the same buffers, used or not), dispatch helpers, and where a
+// chain's buffers come from (fresh, or a BufferPool that later runs reuse).
 
-import { STORAGE } from '../gpu/usage.ts';
+import type { BufferPool } from '../gpu/buffers.ts';
+import { checkStorageSize, type GpuContext } from '../gpu/device.ts';
+import { STORAGE, UNIFORM } from '../gpu/usage.ts';
 
 /** How each binding of a family is used, in binding order. */
 export type BindingKind = 'uniform' | 'read' | 'storage';
@@ -84,4 +87,62 @@ export function scratch(device: GPUDevice, bytes: number, label: string): GPUBuf
     usage: STORAGE,
     label,
   });
+}
+
+/**
+ * The buffers of one dispatch chain: from `pool` when given (contents undefined: every kernel
+ * writes what it later reads), else made fresh. Uploads go through the queue, so a pooled buffer
+ * is safe to refill once the chain that used it was submitted. `release()` gives them all back
+ * (pool) or destroys them.
+ */
+export class ChainBuffers {
+  private readonly taken: GPUBuffer[] = [];
+
+  constructor(
+    private readonly ctx: Pick<GpuContext, 'device' | 'limits'>,
+    private readonly pool: BufferPool | null,
+  ) {}
+
+  /** A storage buffer of at least `bytes` (16 at least), contents undefined. */
+  storage(bytes: number, label: string): GPUBuffer {
+    return this.take(Math.max(16, Math.ceil(bytes / 16) * 16), STORAGE, label);
+  }
+
+  /** A storage (or uniform) buffer holding `data`. */
+  upload(data: ArrayBufferView, label: string, usage = STORAGE): GPUBuffer {
+    const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    const b = this.take(Math.max(16, Math.ceil(bytes.byteLength / 16) * 16), usage, label);
+    if (bytes.byteLength % 4 === 0) this.ctx.device.queue.writeBuffer(b, 0, bytes);
+    else {
+      const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+      padded.set(bytes);
+      this.ctx.device.queue.writeBuffer(b, 0, padded);
+    }
+    return b;
+  }
+
+  uniform(data: ArrayBuffer, label: string): GPUBuffer {
+    return this.upload(new Uint8Array(data), label, UNIFORM);
+  }
+
+  /** Stop tracking `buffer`: the caller owns it now (and destroys it). */
+  handOver(buffer: GPUBuffer): void {
+    const i = this.taken.indexOf(buffer);
+    if (i >= 0) this.taken.splice(i, 1);
+  }
+
+  release(): void {
+    const all = this.taken.splice(0);
+    if (this.pool) this.pool.release(...all);
+    else all.forEach((b) => b.destroy());
+  }
+
+  private take(size: number, usage: number, label: string): GPUBuffer {
+    checkStorageSize(this.ctx, size, label);
+    const b = this.pool
+      ? this.pool.acquire(size, usage, label)
+      : this.ctx.device.createBuffer({ size, usage, label });
+    this.taken.push(b);
+    return b;
+  }
 }

@@ -7,7 +7,7 @@
 // scores (every paper budget then sits on a whole-number boundary).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../cli/node-gpu.ts';
-import { acquireGpu, type GpuContext } from '../../src/gpu/index.ts';
+import { acquireGpu, BufferPool, type GpuContext } from '../../src/gpu/index.ts';
 import {
   allocateCpu,
   logShares,
@@ -30,6 +30,8 @@ import type {
   ReductionMethod,
   SeparatorMode,
 } from '../../src/kvtp/types.ts';
+
+type Separators = { mode: SeparatorMode; embedding: Float32Array | null };
 
 let ctx: GpuContext;
 let gpu: GpuKvtp;
@@ -88,11 +90,12 @@ async function compareReduce(
     embedding: null,
   },
   seed = 0,
+  backend: GpuKvtp = gpu,
 ) {
   const diag: ReduceDiagnostics = { margins: [] };
   const frames = reduceFramesCpu(t, { method, keep, seed }, diag);
   const want = gatherCpu(frames, t.dim, t.grid[1], separators);
-  const got = await gpu.reduce(t, { method, keep, seed }, separators);
+  const got = await backend.reduce(t, { method, keep, seed }, separators);
   const what = `${method} L${t.frames} N${t.tokens} D${t.dim} keep ${keep.slice(0, 6).join(',')}`;
   expect(got.offsets.length, what).toBe(t.frames + 1);
   for (let f = 0; f < t.frames; f++) {
@@ -164,6 +167,10 @@ describe('reduction, GPU against CPU', () => {
     ['13×13, D = 33', 3, [13, 13], 33],
     ['14×14, D = 96, keys of width 40', 3, [14, 14], 96, 40],
     ['27×27, D = 16', 2, [27, 27], 16],
+    // one past a workgroup of tokens, 65 vectors of features (one past a gather run)
+    ['5×13, D = 260', 3, [5, 13], 260],
+    ['16×16, D = 257, keys of width 129', 2, [16, 16], 257, 129],
+    ['65 frames of 2×2, D = 8', 65, [2, 2], 8],
   ];
   for (const [name, L, grid, D, Dk] of shapes) {
     for (const method of ['none', 'random', 'tome', 'prumerge'] as const) {
@@ -210,6 +217,50 @@ describe('reduction, GPU against CPU', () => {
       7,
     );
     expect(Array.from(a.indices)).toEqual(Array.from(cpu.indices));
+  });
+
+  it('pooled buffers: stale contents from other shapes and methods change nothing', async () => {
+    const pool = new BufferPool(ctx);
+    const pooled = new GpuKvtp(ctx, { pool });
+    const sep: Separators = { mode: 'frame', embedding: gaussian(12, 8) };
+    const rowSep: Separators = { mode: 'row', embedding: gaussian(12, 8) };
+    const cases: [FrameTokens, ReductionMethod, number[], Separators | undefined][] = [
+      [frameTokens(4, [7, 7], 12, 21), 'tome', [1, 49, 9, 0], undefined],
+      [frameTokens(3, [5, 4], 12, 22, 6), 'prumerge', [20, 3, 7], sep],
+      [frameTokens(4, [7, 7], 12, 23), 'random', [5, 49, 0, 17], rowSep],
+      [frameTokens(3, [5, 4], 12, 24, 6), 'tome', [2, 20, 11], rowSep],
+      [frameTokens(4, [7, 7], 12, 25), 'prumerge', [1, 9, 49, 30], undefined],
+      [frameTokens(2, [3, 3], 12, 26), 'none', [9, 9], sep],
+    ];
+    let grown = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const [t, method, keep, separators] of cases) {
+        await compareReduce(t, method, keep, separators, 4, pooled);
+      }
+      if (round === 0) grown = pool.allocatedBytes;
+      else expect(pool.allocatedBytes, 'a repeated workload allocates nothing').toBe(grown);
+    }
+    pool.trim();
+  });
+
+  it('the output holds Σ k_f rows plus separators, not L·N', async () => {
+    const t = frameTokens(6, [4, 6], 20, 31);
+    const keep = [1, 0, 24, 5, 3, 2];
+    for (const [mode, extra] of [
+      ['none', 0],
+      ['frame', 6],
+      ['row', 1 + 0 + 4 + 4 + 3 + 2], // at most min(k_f, h) row separators per frame
+    ] as const) {
+      for (const method of ['random', 'tome', 'prumerge'] as const) {
+        const enc = ctx.device.createCommandEncoder();
+        const g = gpu.encodeReduce(enc, t, { method, keep }, { mode, embedding: null });
+        ctx.device.queue.submit([enc.finish()]);
+        await ctx.device.queue.onSubmittedWorkDone();
+        expect(g.maxRows, `${method} ${mode}`).toBe(35 + extra);
+        expect(g.features.size).toBeLessThan(t.frames * t.tokens * t.dim * 4);
+        g.release();
+      }
+    }
   });
 
   it('near ties were rare', () => {

@@ -1,0 +1,74 @@
+// Reading a GPU reduction back to the CPU: the row count first, then exactly the rows, their
+// features and the provenance (ToMe assignments, PruMerge neighbour lists) as the CPU reference
+// reports them. The only place the reduction waits on the GPU.
+
+import { readbackMany } from '../gpu/transfer.ts';
+import type { ReducedOnGpu } from './gpu-reduce.ts';
+import { PRUMERGE_NEIGHBOURS } from './reduce-cpu.ts';
+import type { FrameTokens, ReduceParams, Reduced } from './types.ts';
+
+/** Read a reduction back: row count first, then exactly the rows and the provenance. */
+export async function readReduced(
+  device: GPUDevice,
+  t: FrameTokens,
+  p: ReduceParams,
+  g: ReducedOnGpu,
+): Promise<Reduced> {
+  const { frames: L, tokens: N, dim: D } = t;
+  const [fr] = await readbackMany(device, [{ buffer: g.frameRows, byteLength: (2 * L + 1) * 4 }]);
+  const frameRows = new Uint32Array(fr!);
+  const total = frameRows[2 * L]!;
+  const M = Math.min(PRUMERGE_NEIGHBOURS, N - 1);
+  const [rowsB, featB, assignB, membersB] = await readbackMany(device, [
+    { buffer: g.rows, byteLength: total * 8 },
+    { buffer: g.features, byteLength: total * D * 4 },
+    { buffer: g.assign, byteLength: L * N * 8 },
+    { buffer: g.members, byteLength: p.method === 'prumerge' ? L * N * M * 8 : 4 },
+  ]);
+  const rows = new Int32Array(rowsB!);
+  const assign = new Int32Array(assignB!);
+  const members = new Uint32Array(membersB!);
+  const tomeGroups = new Map<number, number[]>();
+  if (p.method === 'tome') {
+    for (let i = 0; i < L * N; i++) {
+      const rep = assign[2 * i]!;
+      if (rep < 0) continue;
+      const key = Math.floor(i / N) * N + rep;
+      let list = tomeGroups.get(key);
+      if (!list) tomeGroups.set(key, (list = []));
+      list.push(i % N);
+    }
+  }
+  const indices = new Int32Array(total);
+  const frameOf = new Int32Array(total);
+  const groups: number[][] = [];
+  for (let r = 0; r < total; r++) {
+    const src = rows[2 * r]!;
+    frameOf[r] = rows[2 * r + 1]!;
+    if (src < 0) {
+      indices[r] = -1;
+      groups.push([]);
+      continue;
+    }
+    const u = src % N;
+    indices[r] = u;
+    if (p.method === 'tome') groups.push(tomeGroups.get(src)!);
+    else if (p.method === 'prumerge') {
+      const nbr = Array.from({ length: M }, (_, m) => members[2 * (src * M + m)]!);
+      groups.push([u, ...nbr].sort((a, b) => a - b));
+    } else groups.push([u]);
+  }
+  const keep = Array.from({ length: L }, (_, f) => {
+    let n = 0;
+    for (let r = frameRows[L + f]!; r < frameRows[L + f + 1]!; r++) if (indices[r]! >= 0) n++;
+    return n;
+  });
+  return {
+    keep,
+    offsets: Array.from(frameRows.subarray(L, 2 * L + 1)),
+    features: new Float32Array(featB!),
+    indices,
+    frameOf,
+    groups,
+  };
+}

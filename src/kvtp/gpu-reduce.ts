@@ -1,0 +1,225 @@
+// The reduction's dispatch chain on the GPU, all frames at once and no readback: per-frame
+// selection or merging (random.wgsl, tome.wgsl, prumerge.wgsl), layout (layout.wgsl) and the
+// gathered rows (gather.wgsl). Everything the host knows from the budgets is decided here:
+// every method keeps exactly k_f tokens of frame f (N for `none`), so the output is sized to
+// Σ k_f plus separators, and without row separators the frame offsets are uploaded rather than
+// computed. Semantics are those of the CPU reference (reduce-cpu.ts).
+
+import gatherWgsl from '../../shaders/gather.wgsl?raw';
+import layoutWgsl from '../../shaders/layout.wgsl?raw';
+import randomWgsl from '../../shaders/random.wgsl?raw';
+import type { BufferPool } from '../gpu/buffers.ts';
+import { ReduceParams, type ReduceParamValues } from './gpu-layouts.ts';
+import {
+  encodePrumerge,
+  encodeRowNorms,
+  encodeTome,
+  grid2d,
+  type Chain,
+  type ChainKernels,
+} from './gpu-methods.ts';
+import { ChainBuffers, type BindingKind } from './kernels.ts';
+import { checkReduce, checkTokens, PRUMERGE_NEIGHBOURS } from './reduce-cpu.ts';
+import type { FrameTokens, ReduceParams as Budgets, SeparatorMode } from './types.ts';
+
+/** The GPU buffers of a reduction, for callers that keep the kept tokens on the GPU. */
+export interface ReducedOnGpu {
+  /** [maxRows·D] gathered rows; the first `rows` are valid once the work is done. */
+  readonly features: GPUBuffer;
+  /** [2L + 1] u32: rows per frame, then offsets (the last one is the row count). */
+  readonly frameRows: GPUBuffer;
+  /** [maxRows] (frame·N + token | −1, frame) per row. */
+  readonly rows: GPUBuffer;
+  /** [L·N] (.x: representative or −1). */
+  readonly assign: GPUBuffer;
+  /** PruMerge neighbour lists ([L·N·M] by kept token) and per-token spans. */
+  readonly members: GPUBuffer;
+  readonly spans: GPUBuffer;
+  /** Rows `features` holds: Σ k_f plus separators (an upper bound with row separators). */
+  readonly maxRows: number;
+  /**
+   * Free (or give back to the pool) every buffer of this reduction once its work is submitted;
+   * with `keepFeatures` the caller owns `features` from then on and destroys it.
+   */
+  release(keepFeatures?: boolean): void;
+}
+
+export type Separators = { mode: SeparatorMode; embedding: Float32Array | null };
+
+const U: BindingKind = 'uniform';
+const R: BindingKind = 'read';
+const W: BindingKind = 'storage';
+const SEPARATORS: Record<SeparatorMode, number> = { none: 0, frame: 1, row: 2 };
+const GATHER_CHUNK = 64; // gather.wgsl CHUNK
+
+/** Record the whole reduction into `enc`; see ReducedOnGpu. */
+export function encodeReduceChain(
+  k: ChainKernels,
+  enc: GPUCommandEncoder,
+  t: FrameTokens,
+  p: Budgets,
+  separators: Separators,
+  inputs: { features: GPUBuffer; keys: GPUBuffer | null } | undefined,
+  pool: BufferPool | null,
+  wg: number,
+): ReducedOnGpu {
+  checkTokens(t);
+  checkReduce(t, p);
+  const { ctx } = k;
+  const { frames: L, tokens: N, dim: D, keyDim: Dk, grid } = t;
+  if (L > ctx.limits.maxComputeWorkgroupsPerDimension) {
+    throw new RangeError(
+      `reduce: at most ${ctx.limits.maxComputeWorkgroupsPerDimension} frames per dispatch, got ${L}`,
+    );
+  }
+  const sepMode = SEPARATORS[separators.mode];
+  const sepData = separators.embedding ?? new Float32Array(D);
+  if (sepMode && sepData.length !== D) {
+    throw new RangeError(`gather: separator embedding has width ${sepData.length}, tokens ${D}`);
+  }
+  const bufs = new ChainBuffers(ctx, pool);
+  const temps = new ChainBuffers(ctx, pool); // released with the chain, never handed out
+  try {
+    const method = p.method === 'tome' ? 1 : p.method === 'prumerge' ? 2 : 0;
+    const kept = p.method === 'none' ? Array<number>(L).fill(N) : p.keep.map((x) => Math.min(x, N));
+    const sepRows = kept.map((x) => (sepMode === 1 ? 1 : sepMode === 2 ? Math.min(x, grid[0]) : 0));
+    const maxRows = Math.max(
+      1,
+      kept.reduce((a, x, f) => a + x + sepRows[f]!, 0),
+    );
+    const layoutKnown = sepMode !== 2;
+    const M = Math.min(PRUMERGE_NEIGHBOURS, N - 1);
+    const features = inputs?.features ?? temps.upload(t.features, 'features');
+    const keys = inputs
+      ? (inputs.keys ?? features)
+      : t.keys
+        ? temps.upload(t.keys, 'keys')
+        : features;
+
+    const frameRows = layoutKnown
+      ? bufs.upload(hostFrameRows(kept, sepRows), 'frame rows')
+      : bufs.storage((2 * L + 1) * 4, 'frame rows');
+    const assign = bufs.storage(L * N * 8, 'assign');
+    const members = bufs.storage(L * N * Math.max(1, method === 2 ? M : 1) * 8, 'members');
+    const spans = bufs.storage(L * N * 8, 'spans');
+    const rows = bufs.storage(maxRows * 8, 'rows');
+    const out = bufs.storage(maxRows * D * 4, 'gathered');
+    const sep = temps.upload(sepMode ? sepData : new Float32Array(4), 'separator');
+    const values: ReduceParamValues = {
+      frames: L,
+      tokens: N,
+      dim: D,
+      keyDim: Dk,
+      gridW: grid[1],
+      half: Math.ceil(N / 2),
+      neighbours: M,
+      method,
+      sepMode,
+      seed: (p.seed ?? 0) >>> 0,
+      maxRows,
+      width: D,
+      split: 1,
+      knownLayout: layoutKnown ? 1 : 0,
+      tiles: 0,
+      pad: 0,
+    };
+    const base = temps.uniform(ReduceParams.pack(values), 'kvtp params');
+    const keepBuf = temps.upload(Uint32Array.from(kept), 'budgets');
+    let fnorm: GPUBuffer = sep; // bound, unused, unless ToMe
+    const chain: Chain = {
+      k,
+      enc,
+      t,
+      kept,
+      base,
+      keepBuf,
+      keys,
+      assign,
+      members,
+      spans,
+      temps,
+      values,
+      wg,
+    };
+
+    if (method === 0) {
+      // a workgroup per frame as wide as the rank loop needs (eight tokens per invocation):
+      // every invocation of a workgroup with barriers has a cost on a CPU-emulated GPU
+      const width = Math.min(wg, Math.max(16, 2 ** Math.ceil(Math.log2(Math.ceil(N / 8)))));
+      const bindings: BindingKind[] = [U, R, R, R, R, W, W, W];
+      const family = k.family('random', randomWgsl, bindings, true, { features: D }, { WG: width });
+      const group = family.bind([base, keepBuf, frameRows, features, sep, assign, rows, out]);
+      family.dispatch(enc, 'randomReduce', group, L);
+    } else if (method === 1) {
+      encodeTome(chain);
+      fnorm = temps.storage(L * N * 4, 'feature norms');
+      encodeRowNorms(chain, features, fnorm, D);
+    } else {
+      encodePrumerge(chain);
+    }
+
+    if (method !== 0 || !layoutKnown) {
+      const layout = k.family('layout', layoutWgsl, [U, R, W, W, W, W], true, {});
+      const lg = layout.bind([base, assign, members, spans, frameRows, rows]);
+      const fx = Math.ceil(L / wg);
+      if (method === 1) layout.dispatch(enc, 'tokenMembers', lg, fx);
+      if (!layoutKnown) {
+        layout.dispatch(enc, 'frameCounts', lg, fx);
+        layout.dispatch(enc, 'offsets', lg, 1);
+      }
+      layout.dispatch(enc, 'place', lg, fx);
+      const gather = k.family('gather', gatherWgsl, [U, R, R, R, R, R, R, R, W], true, {
+        features: D,
+      });
+      const gg = gather.bind([base, frameRows, rows, members, spans, features, fnorm, sep, out]);
+      const vecs = D % 4 === 0 ? D / 4 : D;
+      const [x, y] = grid2d(
+        Math.ceil((maxRows * Math.ceil(vecs / GATHER_CHUNK)) / wg),
+        ctx.limits.maxComputeWorkgroupsPerDimension,
+      );
+      gather.dispatch(enc, 'gather', gg, x, y);
+      if (method === 1) {
+        const [rx, ry] = grid2d(
+          Math.ceil(maxRows / wg),
+          ctx.limits.maxComputeWorkgroupsPerDimension,
+        );
+        gather.dispatch(enc, 'rescaleMerged', gg, rx, ry);
+      }
+    }
+    let released = false;
+    return {
+      features: out,
+      frameRows,
+      rows,
+      assign,
+      members,
+      spans,
+      maxRows,
+      release(keepFeatures = false) {
+        if (released) return;
+        released = true;
+        if (keepFeatures) bufs.handOver(out);
+        temps.release();
+        bufs.release();
+      },
+    };
+  } catch (e) {
+    temps.release();
+    bufs.release();
+    throw e;
+  }
+}
+
+/** [2L + 1]: rows per frame, then offsets. */
+function hostFrameRows(kept: readonly number[], sepRows: readonly number[]): Uint32Array {
+  const L = kept.length;
+  const out = new Uint32Array(2 * L + 1);
+  let at = 0;
+  kept.forEach((x, f) => {
+    out[f] = x + sepRows[f]!;
+    out[L + f] = at;
+    at += out[f]!;
+  });
+  out[2 * L] = at;
+  return out;
+}
