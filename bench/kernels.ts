@@ -1,8 +1,9 @@
 // `npm run bench:kernels`: the KVTP reduction (per-frame selection or merging, layout, gather)
 // on the issue's three shapes at keep ratio 0.2 with KVTP budgets, the CPU reference and the
 // WGSL kernels side by side, in Node (Dawn) and in headless Chromium (the pipeline worker),
-// on this machine's WebGPU (SwiftShader on CPU-only machines). Prints numbers and ratios;
-// asserts nothing. Options: --runs N (GPU runs per cell, default 3), --shapes 0,1,2,
+// on this machine's WebGPU (SwiftShader on CPU-only machines). Both sides are medians of --runs
+// after one warm-up run; the GPU side reuses pooled buffers. Prints numbers and ratios;
+// asserts nothing. Options: --runs N (runs per cell, default 3), --shapes 0,1,2,
 // --methods random,tome,prumerge, --no-cpu, --no-browser.
 
 import { parseArgs } from 'node:util';
@@ -35,7 +36,7 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) =>
 
 async function main() {
   console.log(
-    `bench:kernels — keep ratio 0.2 (KVTP exact budgets), GPU median of ${runs} runs after a warm-up`,
+    `bench:kernels — keep ratio 0.2 (KVTP exact budgets), CPU and GPU medians of ${runs} runs after a warm-up`,
   );
   const ctx = await acquireGpu(await nodeGpu());
   const { vendor, architecture, description } = ctx.adapterInfo;
