@@ -4,15 +4,15 @@
 // pruning setting after a question re-runs only the selection in the worker.
 
 import { create } from 'zustand';
-import { DEFAULT_RELEVANCE, DEFAULT_VLM } from '../models/registry.ts';
 import type { AskResult, AskSettings, Selection } from '../worker/ask-types.ts';
 import { PipelineError } from '../worker/client.ts';
 import type { TurnView } from '../ui/Chat.tsx';
 import type { ControlValues } from '../ui/Controls.tsx';
+import { useModelsStore } from './models.ts';
 import { pipeline } from './pipeline.ts';
 
-/** The packages the page asks with: the embedded demo, which ships with the app. */
-export const DEFAULT_MODELS = { vlm: DEFAULT_VLM.id, relevance: DEFAULT_RELEVANCE.id } as const;
+/** The packages the page asks with: the model picker's choice (by default the embedded demo). */
+const models = () => useModelsStore.getState().modelChoice();
 
 const STORAGE_KEY = 'kvtp.settings.v1';
 
@@ -99,7 +99,7 @@ export const useAskStore = create<AskState>()((set, get) => {
       pipeline()
         .request(
           'select',
-          { question: last.question, settings: settingsOf(controls), models: DEFAULT_MODELS },
+          { question: last.question, settings: settingsOf(controls), models: models() },
           { signal: controller.signal },
         )
         .then(
@@ -135,11 +135,14 @@ export const useAskStore = create<AskState>()((set, get) => {
       try {
         const result = await pipeline().request(
           'ask',
-          { question, settings: settingsOf(get().controls), models: DEFAULT_MODELS },
+          { question, settings: settingsOf(get().controls), models: models() },
           {
             signal: controller.signal,
             onEvent: (e) => {
-              if (e.type === 'progress') patchTurn(id, { stage: e.stage });
+              if (e.type === 'progress') {
+                patchTurn(id, { stage: e.stage });
+                useModelsStore.getState().onDownload(e.download ?? null);
+              } else if (e.type === 'notice') useModelsStore.getState().onNotice(e);
               else if (e.type === 'selection') set({ selection: e.selection });
               else if (e.type === 'token') {
                 const turn = get().turns.find((t) => t.id === id);
@@ -164,6 +167,7 @@ export const useAskStore = create<AskState>()((set, get) => {
         });
       } finally {
         if (running === controller) running = null;
+        if (useModelsStore.getState().download) useModelsStore.getState().onDownload(null);
         set({ busy: false });
       }
     },

@@ -12,6 +12,7 @@ import { Chat } from './Chat.tsx';
 import { Controls } from './Controls.tsx';
 import { DropZone } from './DropZone.tsx';
 import { EnvironmentNotice } from './EnvironmentNotice.tsx';
+import { ModelPanel } from './ModelPanel.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { Timeline } from './Timeline.tsx';
 import { VideoPanel } from './VideoPanel.tsx';
@@ -60,6 +61,7 @@ export function App() {
         <p className="tagline">Ask your video, on your own GPU. Nothing is uploaded.</p>
       </header>
       <EnvironmentNotice env={{ capabilities, error: envError }} />
+      <ModelPanel />
       <main className={`layout${info ? ' with-side' : ''}`}>
         <div className="workspace">
           {error && <ErrorBanner error={error} onDismiss={dismissError} />}
