@@ -4,7 +4,7 @@
 // vision encoder leaves them), its buffers taken from a pool that the warm-up run filled (as
 // the app's repeated selections would); CPU time is the reference on the same data, also after
 // a warm-up run (JIT). Both are medians of `runs`. No readback timed. In Node the wait for the
-// GPU sleeps first (Dawn's Node binding spins a core while it waits; Chromium's does not).
+// GPU blocks in short sleeps (Dawn's Node binding spins a core while it waits; Chromium's not).
 
 import { BufferPool } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -85,6 +85,23 @@ export function benchBudgets(t: FrameTokens, keepRatio: number): number[] {
   }).keep!.slice();
 }
 
+/**
+ * The queue's work done. Dawn's Node binding busy-polls the main thread while a GPU promise is
+ * pending, taking a core from SwiftShader's workers; in Node this waits in 0.5 ms blocking
+ * sleeps instead, letting the binding poll once between them. (Chromium: a plain await.)
+ */
+async function workDone(device: GPUDevice): Promise<void> {
+  const node = typeof process !== 'undefined' && Boolean(process.versions?.node);
+  if (!node) return device.queue.onSubmittedWorkDone();
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  let done = false;
+  void device.queue.onSubmittedWorkDone().then(() => (done = true));
+  while (!done) {
+    Atomics.wait(cell, 0, 0, 0.5);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Time every method on `shape`: the CPU reference (when asked) and the GPU, `runs` times each. */
@@ -116,19 +133,14 @@ export async function benchShape(
         cpuMs = median(times);
       }
       const times: number[] = [];
-      let fastest = 0;
       for (let i = 0; i <= runs; i++) {
         const start = performance.now();
         const enc = ctx.device.createCommandEncoder({ label: 'bench' });
         const g = gpu.encodeReduce(enc, t, params, undefined, { features, keys });
         ctx.device.queue.submit([enc.finish()]);
-        // Dawn in Node busy-polls the main thread while a GPU promise is pending, taking a core
-        // from SwiftShader's workers: sleep through most of the expected time, then wait
-        if (fastest > 2) await new Promise((r) => setTimeout(r, 0.8 * fastest));
-        await ctx.device.queue.onSubmittedWorkDone();
+        await workDone(ctx.device);
         const ms = performance.now() - start;
         g.release();
-        fastest = i === 0 ? ms : Math.min(fastest, ms);
         if (i > 0) times.push(ms); // the first run compiles the pipelines and fills the pool
       }
       rows.push({

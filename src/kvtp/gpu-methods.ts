@@ -111,14 +111,16 @@ export function encodeTome(c: Chain): void {
     knorm,
     matches,
   ]);
-  family.dispatch(enc, 'init', family.bind(groups[0]!), Math.ceil(N / wg), L); // writes state[0]
+  const rounds = groups.map((g) => family.bind(g));
+  const matching = groups.map((g) => match.bind(g));
+  family.dispatch(enc, 'init', rounds[0]!, Math.ceil(N / wg), L); // writes state[0]
   tomeCounts(N, kept).forEach((counts, r) => {
-    // round r reads state[r % 2] and writes state[1 − r % 2]
-    const g = groups[1 - (r % 2)]!;
+    // round r reads state[r % 2] and writes state[1 − r % 2]; workgroups cover the B tokens
+    // of the busiest frame still above its budget
     const busy = counts.filter((x, f) => x > kept[f]!).map((x) => Math.floor(x / 2));
     const x = Math.ceil(Math.ceil(Math.max(...busy) / TILE) / tiles);
-    match.dispatch(enc, 'matchPairs', match.bind(g), x, L);
-    family.dispatch(enc, 'mergeRound', family.bind(g), L);
+    match.dispatch(enc, 'matchPairs', matching[1 - (r % 2)]!, x, L);
+    family.dispatch(enc, 'mergeRound', rounds[1 - (r % 2)]!, L);
   });
 }
 
