@@ -99,6 +99,22 @@ describe('kvtp allocate', () => {
       }
     });
   }
+  it('300 frames (more than one GPU workgroup has invocations): both backends agree', async () => {
+    const scores = Array.from({ length: 300 }, (_, i) => (i % 7) / 2);
+    const base = { scores, keepRatio: 0.25, temperature: 2, tokensPerFrame: 196 };
+    for (const mode of ['paper', 'exact', 'uniform', 'hard'] as const) {
+      const [cpu, gpu] = await Promise.all([
+        kvtp('allocate', { ...base, mode }, 'cpu'),
+        kvtp('allocate', { ...base, mode }, 'gpu'),
+      ]);
+      expect(cpu.code, mode).toBe(0);
+      expect(gpu.code, mode).toBe(0);
+      expect(gpu.json.keep, mode).toEqual(cpu.json.keep);
+      if (mode === 'exact' || mode === 'hard') {
+        expect((gpu.json.keep as number[]).reduce((a, b) => a + b, 0)).toBe(300 * 49);
+      }
+    }
+  });
   it('paper mode without tokensPerFrame gives rates only', async () => {
     const { json } = await kvtp(
       'allocate',
