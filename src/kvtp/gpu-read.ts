@@ -1,29 +1,54 @@
-// Reading a GPU reduction back to the CPU: the row count first, then exactly the rows, their
-// features and the provenance (ToMe assignments, PruMerge neighbour lists) as the CPU reference
-// reports them. The only place the reduction waits on the GPU.
+// Reading a GPU reduction back to the CPU: the row count first, then exactly the rows and the
+// provenance (ToMe assignments, PruMerge neighbour lists) as the CPU reference reports them —
+// with the kept features (`readReduced`) or without them (`readProvenance`, for a pipeline
+// whose kept rows stay on the GPU). The only place the reduction waits on the GPU.
 
 import { readbackMany } from '../gpu/transfer.ts';
 import type { ReducedOnGpu } from './gpu-reduce.ts';
 import { PRUMERGE_NEIGHBOURS } from './reduce-cpu.ts';
 import type { FrameTokens, ReduceParams, Reduced } from './types.ts';
 
-/** Read a reduction back: row count first, then exactly the rows and the provenance. */
+/** What a reduction kept, without the features: what the page draws. */
+export type Provenance = Omit<Reduced, 'features'>;
+
+/** Read a reduction back: row count first, then exactly the rows, features and provenance. */
 export async function readReduced(
   device: GPUDevice,
   t: FrameTokens,
   p: ReduceParams,
   g: ReducedOnGpu,
 ): Promise<Reduced> {
-  const { frames: L, tokens: N, dim: D } = t;
+  const { provenance, features } = await read(device, t, p, g, t.dim);
+  return { ...provenance, features: features! };
+}
+
+/** Read only a reduction's provenance; the kept features stay in `g.features`. */
+export async function readProvenance(
+  device: GPUDevice,
+  t: Pick<FrameTokens, 'frames' | 'tokens'>,
+  p: Pick<ReduceParams, 'method'>,
+  g: ReducedOnGpu,
+): Promise<Provenance> {
+  return (await read(device, t, p, g, 0)).provenance;
+}
+
+async function read(
+  device: GPUDevice,
+  t: Pick<FrameTokens, 'frames' | 'tokens'>,
+  p: Pick<ReduceParams, 'method'>,
+  g: ReducedOnGpu,
+  dim: number,
+): Promise<{ provenance: Provenance; features: Float32Array | null }> {
+  const { frames: L, tokens: N } = t;
   const [fr] = await readbackMany(device, [{ buffer: g.frameRows, byteLength: (2 * L + 1) * 4 }]);
   const frameRows = new Uint32Array(fr!);
   const total = frameRows[2 * L]!;
   const M = Math.min(PRUMERGE_NEIGHBOURS, N - 1);
-  const [rowsB, featB, assignB, membersB] = await readbackMany(device, [
+  const [rowsB, assignB, membersB, featB] = await readbackMany(device, [
     { buffer: g.rows, byteLength: total * 8 },
-    { buffer: g.features, byteLength: total * D * 4 },
-    { buffer: g.assign, byteLength: L * N * 8 },
+    { buffer: g.assign, byteLength: p.method === 'tome' ? L * N * 8 : 4 },
     { buffer: g.members, byteLength: p.method === 'prumerge' ? L * N * M * 8 : 4 },
+    ...(dim > 0 ? [{ buffer: g.features, byteLength: total * dim * 4 }] : []),
   ]);
   const rows = new Int32Array(rowsB!);
   const assign = new Int32Array(assignB!);
@@ -63,12 +88,9 @@ export async function readReduced(
     for (let r = frameRows[L + f]!; r < frameRows[L + f + 1]!; r++) if (indices[r]! >= 0) n++;
     return n;
   });
+  const offsets = Array.from(frameRows.subarray(L, 2 * L + 1));
   return {
-    keep,
-    offsets: Array.from(frameRows.subarray(L, 2 * L + 1)),
-    features: new Float32Array(featB!),
-    indices,
-    frameOf,
-    groups,
+    provenance: { keep, offsets, indices, frameOf, groups },
+    features: featB ? new Float32Array(featB) : null,
   };
 }
