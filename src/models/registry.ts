@@ -173,7 +173,7 @@ export const DEMO_VLM: VlmManifest = {
     layers: 3,
     heads: 4,
     kvHeads: 2,
-    headDim: 16,
+    headDim: 32,
     intermediate: 192,
     vocab: 514,
   },
@@ -197,8 +197,8 @@ export const DEMO_RELEVANCE: RelevanceManifest = {
   textLength: 64,
   padToken: 0,
   embedDim: 64,
-  logitScale: 13.310056,
-  logitBias: -9.804778,
+  logitScale: 18.974259,
+  logitBias: -9.549423,
 };
 
 /** The packages the app uses when no other model is chosen: they ship with it and work offline. */

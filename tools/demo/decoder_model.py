@@ -22,7 +22,7 @@ class DecoderConfig:
     num_hidden_layers: int = 3
     num_attention_heads: int = 4
     num_key_value_heads: int = 2
-    head_dim: int = 16
+    head_dim: int = 32
     # RoPE on the first `rotary_dim` dims of each head only (the rest are position-free, so
     # content lookups do not depend on distance and carry over to longer prompts)
     rotary_dim: int = 8
@@ -67,8 +67,10 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(c.hidden_size, c.num_key_value_heads * hd, bias=False)
         self.o_proj = nn.Linear(c.num_attention_heads * hd, c.hidden_size, bias=False)
 
-    def forward(self, x, position_ids, masked, past_k=None, past_v=None):
-        """masked: bool [B, 1, S, P+S], True where a query must not see a key."""
+    def forward(self, x, position_ids, masked, past_k=None, past_v=None, probe=None):
+        """masked: bool [B, 1, S, P+S], True where a query must not see a key. `probe`
+        (training only): (batch rows, query positions) whose attention rows are kept in
+        self.probed [n, heads, P+S]."""
         b, s, _ = x.shape
         c, hd = self.c, self.c.head_dim
         q = self.q_proj(x).view(b, s, c.num_attention_heads, hd).transpose(1, 2)
@@ -84,6 +86,8 @@ class Attention(nn.Module):
         qg = q.reshape(b, c.num_key_value_heads, rep * s, hd)
         att = torch.matmul(qg, k.transpose(-1, -2)).view(b, c.num_attention_heads, s, -1)
         att = torch.softmax(att.masked_fill(masked, -1e9), dim=-1)
+        if probe is not None:
+            self.probed = att[probe[0], :, probe[1]]
         att = att.view(b, c.num_key_value_heads, rep * s, -1)
         out = torch.matmul(att, v).view(b, c.num_attention_heads, s, hd)
         out = out.transpose(1, 2).reshape(b, s, -1)
@@ -100,8 +104,9 @@ class Block(nn.Module):
         self.up_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
         self.down_proj = nn.Linear(c.intermediate_size, c.hidden_size, bias=False)
 
-    def forward(self, x, position_ids, masked, past_k=None, past_v=None):
-        h, k, v = self.self_attn(self.input_layernorm(x), position_ids, masked, past_k, past_v)
+    def forward(self, x, position_ids, masked, past_k=None, past_v=None, probe=None):
+        h, k, v = self.self_attn(self.input_layernorm(x), position_ids, masked, past_k, past_v,
+                                 probe)
         x = x + h
         y = self.post_attention_layernorm(x)
         x = x + self.down_proj(F.silu(self.gate_proj(y)) * self.up_proj(y))
@@ -116,17 +121,25 @@ class Decoder(nn.Module):
         self.layers = nn.ModuleList([Block(c) for _ in range(c.num_hidden_layers)])
         self.norm = RMSNorm(c.hidden_size, c.rms_norm_eps)
         nn.init.normal_(self.embed_tokens.weight, std=0.02)
+        # training only (never exported): read what the retrieval brought, per attribute
+        self.aux = nn.ModuleList([nn.Linear(c.hidden_size, n) for n in (6, 6, 4, 5)])
 
     def logits(self, h):
         return F.linear(self.norm(h), self.embed_tokens.weight)
 
-    def forward_train(self, inputs_embeds, position_ids, allowed, at=None):
+    def forward_train(self, inputs_embeds, position_ids, allowed, at=None, probe=None):
         """allowed: bool [B, S, S] (query, key). Returns logits [B, S, V], or only at the
-        positions where the bool mask `at` [B, S] is set ([n, V])."""
+        positions where the bool mask `at` [B, S] is set ([n, V]). `probe`: {layer: (batch
+        rows, query positions)} whose attention rows are kept in
+        self.layers[layer].self_attn.probed."""
         masked = ~allowed[:, None]
         h = inputs_embeds
-        for layer in self.layers:
-            h, _, _ = layer(h, position_ids, masked)
+        probe = probe or {}
+        self.probed_h = {}
+        for i, layer in enumerate(self.layers):
+            h, _, _ = layer(h, position_ids, masked, probe=probe.get(i))
+            if i in probe:
+                self.probed_h[i] = h[probe[i][0], probe[i][1]]
         return self.logits(h if at is None else h[at])
 
     def forward(self, inputs_embeds, attention_mask, position_ids, past):

@@ -8,12 +8,14 @@ Never decodes video and never touches the network.
 
 import numpy as np
 
-from scene import COLOURS
+from scene import COLOURS, WHERE
 from shapes import EVENT_SHAPES, coverage
 
 GRID = 8
 SHAPE_INDEX = {s: i + 1 for i, s in enumerate(EVENT_SHAPES)}
 COLOUR_INDEX = {c: i + 1 for i, c in enumerate(COLOURS)}
+WHERE_INDEX = {w: i + 1 for i, w in enumerate(WHERE)}
+LABELS = ("shape", "colour", "centre", "count", "where")
 
 
 def _bounce(p0, v, t, lo, hi):
@@ -53,7 +55,9 @@ def distractor_state(d, t, w, h):
 
 
 def render_frame(spec, t, bg=None, labels=False):
-    """Frame t of the spec; with labels=True also (shape [8,8], colour [8,8], centre [8,8])."""
+    """Frame t of the spec; with labels=True also the per-cell labels of LABELS, each [8, 8]:
+    the key-event shape and colour covering the cell (0: none), whether an object's centre lies
+    in it, and for event cells the event's number of copies and (single copies) its place."""
     h, w = spec["height"], spec["width"]
     img = (background(spec) if bg is None else bg).copy()
     for d in spec["distractors"]:
@@ -63,6 +67,8 @@ def render_frame(spec, t, bg=None, labels=False):
     shape_lab = np.zeros((GRID, GRID), np.int64)
     colour_lab = np.zeros((GRID, GRID), np.int64)
     centre_lab = np.zeros((GRID, GRID), np.float32)
+    count_lab = np.zeros((GRID, GRID), np.int64)
+    where_lab = np.zeros((GRID, GRID), np.int64)
     best = np.zeros((GRID, GRID), np.float32)
     for ev in spec["events"]:
         if not ev["start"] <= t < ev["end"]:
@@ -78,12 +84,14 @@ def render_frame(spec, t, bg=None, labels=False):
                 take = (frac > 0.04) & (frac > best)
                 shape_lab[take] = SHAPE_INDEX[ev["shape"]]
                 colour_lab[take] = COLOUR_INDEX[ev["colour"]]
+                count_lab[take] = ev["count"]
+                where_lab[take] = WHERE_INDEX[ev["where"]] if ev["where"] else 0
                 best = np.maximum(best, frac)
                 gy, gx = min(int(cy // cell), GRID - 1), min(int(cx // cell), GRID - 1)
                 centre_lab[gy, gx] = 1.0
     frame = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     if labels:
-        return frame, (shape_lab, colour_lab, centre_lab)
+        return frame, (shape_lab, colour_lab, centre_lab, count_lab, where_lab)
     return frame
 
 
@@ -94,7 +102,7 @@ def render_frames(spec, indices, labels=False):
     if not labels:
         return np.stack(out)
     frames = np.stack([o[0] for o in out])
-    labs = tuple(np.stack([o[1][k] for o in out]) for k in range(3))
+    labs = tuple(np.stack([o[1][k] for o in out]) for k in range(len(LABELS)))
     return frames, labs
 
 

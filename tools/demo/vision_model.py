@@ -3,10 +3,13 @@ tokens of the decoder's width, each carrying a learned position embedding of its
 
 Contract (MODELS.md): pixel_values float [batch, images, 3, S, S] (rescaled 1/255, normalized
 with mean 0.5 / std 0.5), pixel_attention_mask bool [batch, images, S, S] -> image_features
-[batch*images, 64, hidden]. The receptive field of a token is about 52 px (its 16 px cell and a
-margin), so tokens stay local and pruning them loses information, as with real patch tokens.
-Auxiliary heads (training only) read each token's cell content: the key-event shape and colour
-covering it, whether an object's centre lies in it, and its row and column.
+[batch*images, 64, hidden]. The receptive field of a token's local part is about 52 px (its
+16 px cell and a margin), so tokens stay local and pruning them loses information, as with real
+patch tokens; like a ViT's tokens they also carry a little of the whole frame (a pooled context
+vector mixed into every token), which is how an event cell knows how many copies of its shape
+the frame shows. Auxiliary heads (training only) read each token's content: the key-event shape
+and colour covering it, whether an object's centre lies in it, its row and column, and for event
+cells the event's number of copies and its place in the frame.
 """
 
 import torch
@@ -32,7 +35,8 @@ def make_trunk():
 
 
 class VisionEncoder(nn.Module):
-    def __init__(self, hidden=128, image_size=128, n_shapes=6, n_colours=6):
+    def __init__(self, hidden=128, image_size=128, n_shapes=6, n_colours=6, n_counts=4,
+                 n_places=5):
         super().__init__()
         self.image_size = image_size
         self.hidden = hidden
@@ -41,6 +45,11 @@ class VisionEncoder(nn.Module):
         self.pos = nn.Parameter(torch.randn(GRID * GRID, hidden) * 0.5)
         self.mlp = nn.Sequential(nn.LayerNorm(hidden), nn.Linear(hidden, 2 * hidden), nn.GELU(),
                                  nn.Linear(2 * hidden, hidden))
+        # frame context: pooled over the grid, mixed back into every token
+        self.context = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.GELU(),
+                                     nn.Linear(2 * hidden, hidden))
+        self.mix = nn.Sequential(nn.LayerNorm(2 * hidden), nn.Linear(2 * hidden, 2 * hidden),
+                                 nn.GELU(), nn.Linear(2 * hidden, hidden))
         self.heads = nn.ModuleDict(
             {
                 "shape": nn.Linear(hidden, n_shapes + 1),
@@ -48,6 +57,8 @@ class VisionEncoder(nn.Module):
                 "centre": nn.Linear(hidden, 1),
                 "row": nn.Linear(hidden, GRID),
                 "col": nn.Linear(hidden, GRID),
+                "count": nn.Linear(hidden, n_counts),
+                "where": nn.Linear(hidden, n_places),
             }
         )
 
@@ -55,7 +66,10 @@ class VisionEncoder(nn.Module):
         """x: normalized pixels [n, 3, S, S] -> tokens [n, 64, hidden] (grid order)."""
         x = self.trunk(x).flatten(2).transpose(1, 2)
         h = self.to_hidden(x) + self.pos
-        return h + self.mlp(h)
+        h = h + self.mlp(h)
+        # sum pooling (scaled), so the context can count what the cells show
+        g = self.context(h.sum(dim=1) / GRID)
+        return h + self.mix(torch.cat([h, g[:, None, :].expand_as(h)], dim=-1))
 
     def forward(self, pixel_values, pixel_attention_mask):
         b, n = pixel_values.shape[:2]
