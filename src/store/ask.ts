@@ -129,6 +129,7 @@ export const useAskStore = create<AskState>()((set, get) => {
             stage: 'Starting',
             figures: null,
             error: null,
+            note: null,
           },
         ],
       }));
@@ -142,8 +143,11 @@ export const useAskStore = create<AskState>()((set, get) => {
               if (e.type === 'progress') {
                 patchTurn(id, { stage: e.stage });
                 useModelsStore.getState().onDownload(e.download ?? null);
-              } else if (e.type === 'notice') useModelsStore.getState().onNotice(e);
-              else if (e.type === 'selection') set({ selection: e.selection });
+              } else if (e.type === 'notice') {
+                useModelsStore.getState().onNotice(e);
+                // what changed under this question (a lost device) is said beside its answer
+                if (e.code === 'device-lost') patchTurn(id, { note: e.message });
+              } else if (e.type === 'selection') set({ selection: e.selection });
               else if (e.type === 'token') {
                 const turn = get().turns.find((t) => t.id === id);
                 patchTurn(id, { status: 'streaming', answer: (turn?.answer ?? '') + e.text });

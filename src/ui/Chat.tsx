@@ -13,6 +13,8 @@ export interface TurnView {
   readonly stage: string | null;
   readonly figures: AnswerFigures | null;
   readonly error: string | null;
+  /** Said beside the answer: what changed under the question (the GPU device was lost). */
+  readonly note?: string | null;
 }
 
 export function Chat({
@@ -58,6 +60,11 @@ export function Chat({
                 <span className="cursor" aria-hidden="true" />
               )}
             </div>
+            {t.note && (
+              <p className="notice turn-note" role="status">
+                {t.note}
+              </p>
+            )}
             {t.stage && t.status === 'waiting' && <p className="hint stage">{t.stage}…</p>}
             {t.status === 'stopped' && <p className="hint">Stopped.</p>}
             {t.error && (

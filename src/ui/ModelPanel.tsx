@@ -29,6 +29,8 @@ export function ModelPanel({ showTest = false }: { showTest?: boolean }) {
         <span className="models-title">Models</span>{' '}
         <span className="models-current">
           {refTitle(s.models, s.chosen.vlm)} · {refTitle(s.models, s.chosen.relevance)}
+          {s.provider === 'webgpu' && ' · on the GPU (WebGPU)'}
+          {s.provider === 'wasm' && ' · on the CPU (WebAssembly)'}
         </span>
         {s.download && !s.download.fromCache && <DownloadLine status={s.download} />}
       </summary>

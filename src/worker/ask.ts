@@ -29,10 +29,10 @@ import { CodedError } from './errors.ts';
 import type { Handler, HandlerContext } from './handlers.ts';
 import type { ModelChoice, PipelineEvent } from './protocol.ts';
 import { choiceKey, forgetModels, loadRelevance, loadVlm } from './models.ts';
-import { downloadEvent, wasmFallbackNotice } from './model-events.ts';
+import { deviceLostNotice, downloadEvent, wasmFallbackNotice } from './model-events.ts';
 import type { PackageProgress } from '../models/loader.ts';
 import { inspectPrefill } from '../vlm/inspect.ts';
-import { currentVideo, gpu } from './state.ts';
+import { currentVideo, gpu, takeLoss } from './state.ts';
 
 const counters: { -readonly [K in keyof WorkCounters]: number } = {
   videoDecodes: 0,
@@ -113,6 +113,8 @@ async function prepare(models: ModelChoice, hc: HandlerContext): Promise<Prepare
     // a new device (the old one was lost): sessions and features made on the old one are gone;
     // the open video and the conversation stay, the models load again on the new device
     if (lastDevice !== undefined) {
+      const loss = takeLoss();
+      if (lastDevice !== null && gpuCtx) hc.emit(deviceLostNotice(loss));
       forgetModels();
       retire(features, true);
       features = null;

@@ -35,6 +35,18 @@ export function downloadEvent(model: string, p: PackageProgress): PipelineEvent 
   };
 }
 
+/** The notice that the GPU device was lost and this question runs on a new one. */
+export function deviceLostNotice(reason: unknown): PipelineEvent {
+  return {
+    type: 'notice',
+    code: 'device-lost',
+    message:
+      'The GPU device was lost (a driver reset or a crashed GPU process): this question runs on ' +
+      'a new device, with the models loaded and the video encoded again.',
+    reason: reason ? toErrorInfo(reason) : null,
+  };
+}
+
 /** The notice that the models run on ONNX Runtime's CPU backend because WebGPU failed. */
 export function wasmFallbackNotice(reason: unknown): PipelineEvent {
   const info = toErrorInfo(reason);

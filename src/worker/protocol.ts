@@ -128,11 +128,12 @@ export interface DownloadStatus {
 /**
  * Something the page should show beside the work, not an error: `wasm-fallback` — WebGPU failed
  * (`reason` says why) and the models run on the CPU backend; `cache-not-persistent` — downloads
- * are not kept after the page closes.
+ * are not kept after the page closes; `device-lost` — the GPU device was lost since the last
+ * question (`reason` says why) and this one runs on a new device, the models loaded again.
  */
 export interface Notice {
   readonly type: 'notice';
-  readonly code: 'wasm-fallback' | 'cache-not-persistent';
+  readonly code: 'wasm-fallback' | 'cache-not-persistent' | 'device-lost';
   readonly message: string;
   readonly reason: ErrorInfo | null;
 }

@@ -2,9 +2,11 @@
 // video's sampled frames. Only the worker imports this.
 
 import type { GpuContext } from '../gpu/device.ts';
+import type { GpuError } from '../gpu/errors.ts';
 import type { SampledVideo } from '../video/index.ts';
 
 let gpuContext: Promise<GpuContext> | null = null;
+let lastLoss: GpuError | null = null;
 
 /** The shared GPU context, acquired on first use with `acquire`; acquired again after a loss. */
 export function gpu(acquire: () => Promise<GpuContext>): Promise<GpuContext> {
@@ -13,7 +15,8 @@ export function gpu(acquire: () => Promise<GpuContext>): Promise<GpuContext> {
     gpuContext = pending;
     pending.then(
       (ctx) =>
-        void ctx.lost.then(() => {
+        void ctx.lost.then((e) => {
+          lastLoss = e;
           if (gpuContext === pending) gpuContext = null;
         }),
       () => {
@@ -22,6 +25,13 @@ export function gpu(acquire: () => Promise<GpuContext>): Promise<GpuContext> {
     );
   }
   return gpuContext;
+}
+
+/** Why the last device was lost, once (null when none was lost since the last call). */
+export function takeLoss(): GpuError | null {
+  const e = lastLoss;
+  lastLoss = null;
+  return e;
 }
 
 let openVideoState: SampledVideo | null = null;

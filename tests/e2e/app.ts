@@ -5,7 +5,8 @@ import { existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DIST } from '../../cli/build.ts';
-import { launchChromium } from '../../cli/chromium.ts';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_PATH, chromiumArgs, launchChromium } from '../../cli/chromium.ts';
 import { serveStatic, type StaticServer } from '../../cli/serve.ts';
 import { VIDEO_CACHE } from '../fixtures/videos.ts';
 
@@ -21,9 +22,19 @@ export interface AppPage {
 /** Where files are given another name for a drop (hard links: no copy, same file system). */
 const RENAMED = join(VIDEO_CACHE, '..', 'drops');
 
-export async function openApp(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<AppPage> {
+export async function openApp(
+  options: { colorScheme?: 'light' | 'dark'; webgpu?: boolean } = {},
+): Promise<AppPage> {
   const server = await serveStatic(DIST);
-  const browser = await launchChromium();
+  // webgpu: false — a Chromium that offers no WebGPU adapter, as many machines do
+  const browser =
+    options.webgpu === false
+      ? await chromium.launch({
+          executablePath: CHROMIUM_PATH,
+          args: chromiumArgs().filter((a) => !a.includes('webgpu')),
+          headless: true,
+        })
+      : await launchChromium();
   const page = await browser.newPage({
     viewport: { width: 1366, height: 900 },
     colorScheme: options.colorScheme ?? 'light',

@@ -45,7 +45,7 @@ const figures = {
   },
 };
 
-function script(opts: { hang?: boolean } = {}) {
+function script(opts: { hang?: boolean; lost?: boolean } = {}) {
   return fakePipeline((req, send, cancelled) => {
     const args = req.args as { question: string; settings: { keepRatio: number } };
     if (req.command === 'select') {
@@ -58,6 +58,14 @@ function script(opts: { hang?: boolean } = {}) {
     }
     if (req.command !== 'ask') return;
     const sel = selection(args.question, 1);
+    if (opts.lost) {
+      const message = 'The GPU device was lost: this question runs on a new device.';
+      send({
+        type: 'event',
+        id: req.id,
+        event: { type: 'notice', code: 'device-lost', message, reason: null },
+      });
+    }
     send({ type: 'event', id: req.id, event: { type: 'selection', selection: sel } });
     send({ type: 'event', id: req.id, event: { type: 'token', id: 7, text: 'Re' } });
     if (opts.hang) return; // answered only by a cancel
@@ -116,6 +124,17 @@ describe('ask store', () => {
     expect(fake.requests.map((r) => r.command)).toEqual(['ask', 'select']);
     useAskStore.getState().setControls({ frames: 16 }); // not a pruning setting: nothing runs
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it('a lost device is said beside the answer that ran on the new one, the others untouched', async () => {
+    setPipelineClient(script().client);
+    await useAskStore.getState().ask('What colour?');
+    setPipelineClient(script({ lost: true }).client);
+    await useAskStore.getState().ask('What shape?');
+    const [first, second] = useAskStore.getState().turns;
+    expect(first).toMatchObject({ answer: 'Red.', status: 'done', note: null });
+    expect(second).toMatchObject({ answer: 'Red.', status: 'done' });
+    expect(second!.note).toMatch(/GPU device was lost/);
   });
 
   it('Stop cancels the running answer and keeps what came', async () => {
