@@ -2,16 +2,17 @@
 // against the reference semantics (src/kvtp, in process). CPU within 1e-4 relative, GPU 2e-3;
 // budgets and kept indices exactly (a reference near tie, margin below 1e-4, excepted).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { allocateCpu } from '../../src/kvtp/allocate.ts';
 import { gatherCpu, reduceFramesCpu, type ReduceDiagnostics } from '../../src/kvtp/reduce-cpu.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'kvtp-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 async function kvtp(command: string, input: unknown, backend: 'cpu' | 'gpu') {

@@ -4,7 +4,7 @@
 // cancellation before and during a download, and the cache.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileEtag, serveStatic, type StaticServer } from '../../cli/serve.ts';
@@ -73,7 +73,10 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  rmSync(root, { recursive: true, force: true });
+});
 
 /** Whether a blob holds exactly `content` (a fast comparison; deep equality is slow on 300 kB). */
 const holdsContent = async (b: Blob) => Buffer.from(await b.arrayBuffer()).equals(content);

@@ -5,7 +5,7 @@
 // their sizes and ETags; a broken download resumed with If-Range; a lying size, a missing file, an
 // out-of-date cached copy, a model too large for the device; nothing asked once all is cached.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, utimesSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertFits } from '../../src/models/fit.ts';
@@ -31,7 +31,10 @@ beforeAll(async () => {
     source: { kind: 'hub', repo: REPO, revision: 'main', endpoint: hub.url },
   };
 });
-afterAll(() => hub.close());
+afterAll(async () => {
+  await hub.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 beforeEach(() => {
   hub.requests.length = 0;
   hub.faults.cutAfter.clear();

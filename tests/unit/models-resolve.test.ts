@@ -3,7 +3,7 @@
 // folders (by config.json), with plain errors; a variant chosen among the files a folder has; the
 // command line's --model / --relevance; and the model cache listed per package.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelArg } from '../../cli/model-arg.ts';
@@ -203,6 +203,7 @@ describe('kvtp ask --model / --relevance', () => {
     // a directory wins over a repo of the same spelling
     const cwd = mkdtempSync(join(tmpdir(), 'kvtp-arg-'));
     expect(modelArg(cwd, 'relevance').ref.kind).toBe('url');
+    rmSync(cwd, { recursive: true, force: true });
     expect(parseHubId('a/b@')).toBeNull();
     expect(parseHubId('../etc')).toBeNull();
     expect(parseHubId('a/b/c')).toBeNull();

@@ -1,7 +1,7 @@
 // The static server the command line and tests use: Range requests, ETags and If-Range, isolation
 // headers, and CORS for the tests' Hub stand-in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRange, serveStatic, type StaticServer } from '../../cli/serve.ts';
@@ -25,14 +25,18 @@ describe('parseRange', () => {
 describe('serveStatic', () => {
   let server: StaticServer;
   let mounted: string;
+  let root: string;
   beforeAll(async () => {
-    const root = mkdtempSync(join(tmpdir(), 'kvtp-serve-'));
+    root = mkdtempSync(join(tmpdir(), 'kvtp-serve-'));
     mounted = mkdtempSync(join(tmpdir(), 'kvtp-mount-'));
     writeFileSync(join(root, 'a.bin'), Buffer.from('0123456789'));
     writeFileSync(join(mounted, 'm.json'), '{"ok":true}');
     server = await serveStatic(root, { mounts: { '/models/x/': mounted } });
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    for (const d of [root, mounted]) rmSync(d, { recursive: true, force: true });
+  });
 
   it('serves whole files with isolation headers', async () => {
     const r = await fetch(`${server.url}/a.bin`);
