@@ -171,9 +171,9 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
  * method; the unpruned accuracy as a horizontal reference line. Self-contained SVG.
  */
 export function svgChart(rows: readonly AccuracyRow[], title: string): string {
-  const W = 720;
+  const W = 760;
   const H = 420;
-  const m = { l: 56, r: 190, t: 40, b: 48 };
+  const m = { l: 56, r: 230, t: 40, b: 48 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const pruned = rows.filter((r) => r.keep < 1);
