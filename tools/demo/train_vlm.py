@@ -34,7 +34,7 @@ from decoder_model import Decoder, DecoderConfig
 from demo_tokenizer import load as load_tokenizer
 from prompt import PromptBuilder
 from vision_model import VisionEncoder
-from vlm_data import TokenCache, attention_targets, collate
+from vlm_data import TokenCache, answer_starts, attention_targets, collate
 
 TOKENS_PER_STEP = 2600  # padded tokens per optimizer step
 POOL = 8  # sequences kept waiting, so that a batch groups similar lengths
@@ -95,7 +95,7 @@ def evaluate(decoder, cache, image_id, plan, videos, frames=32, questions=8):
             continue
         emb, pos, allowed, tgt = collate([seq], decoder, image_id)
         t = tgt[0].numpy()
-        starts = [k for k in range(len(t)) if t[k] != -100 and (k == 0 or t[k - 1] == -100)]
+        starts = answer_starts(t)
         pred = decoder.forward_train(emb, pos, allowed).argmax(-1)[0].numpy()
         for kind, k in zip(seq.kinds, starts):
             tally[kind][0] += int(pred[k] == t[k])

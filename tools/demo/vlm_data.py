@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from kvtp_np import allocate, reduce_frames
-from questions import all_questions, question_target, sample_questions
+from questions import all_questions, question_target
 from relevance_data import frame_content, is_relevant
 from render import render_frames, simulate_codec
 from sampling import sample_indices
@@ -58,68 +58,45 @@ def budgets(rng, rho, mode, scores, n_frames, tokens):
     return allocate(scores, rho, tokens, mode)
 
 
-class VideoSampler:
-    """Fresh train-split videos encoded by the frozen vision encoder."""
+@torch.no_grad()
+def encode_video(vision, spec, n_frames, rng, codec=True):
+    """A video's L sampled frames (rendered, codec-simulated with `rng`) through the frozen vision
+    encoder: (frame indices, tokens [L, N, D])."""
+    idx = sample_indices(spec["frames"], n_frames)
+    frames = render_frames(spec, idx)
+    if codec:
+        frames = simulate_codec(frames, rng)
+    return idx, vision.encode(normalize_frames(frames)).numpy()
 
-    def __init__(self, vision, builder, split="train", seed=0, codec=True, questions=0):
-        self.vision = vision
-        self.questions = questions  # pack up to this many questions per video (0: one per kind)
-        self.pb = builder
-        self.split = split
-        self.rng = np.random.default_rng([11, seed])
-        self.codec = codec
 
-    @torch.no_grad()
-    def encode(self, spec, n_frames):
-        idx = sample_indices(spec["frames"], n_frames)
-        frames = render_frames(spec, idx)
-        if self.codec:
-            frames = simulate_codec(frames, self.rng)
-        tokens = self.vision.encode(normalize_frames(frames)).numpy()
-        return idx, tokens
+def pack_sequence(pb, hidden, spec, idx, kept, qs, variant=None):
+    """The video prefix with each frame's kept tokens (`kept`: per frame [k, hidden]), then the
+    questions `qs` packed after it, each with its answer as the targets."""
+    times = idx / float(spec["fps"])
+    duration = spec["frames"] / float(spec["fps"])
+    prefix = pb.video_ids(times, duration, [len(k) for k in kept], variant)
+    ids, pos, seg, tgt = [prefix], [np.arange(len(prefix))], [np.zeros(len(prefix), int)], [
+        np.full(len(prefix), -100)]
+    for j, q in enumerate(qs, start=1):
+        qi = pb.question_ids(q["question"])
+        ai = pb.answer_ids(q["answer"])
+        part = np.array(qi + ai)
+        t = np.full(len(part), -100)
+        t[len(qi) - 1 : len(part) - 1] = ai
+        ids.append(part)
+        pos.append(len(prefix) + np.arange(len(part)))
+        seg.append(np.full(len(part), j))
+        tgt.append(t)
+    image = np.concatenate([k for k in kept if len(k)], axis=0) if any(len(k) for k in kept) \
+        else np.zeros((0, hidden), np.float32)
+    return Sequence(np.concatenate(ids), np.concatenate(pos), np.concatenate(seg),
+                    np.concatenate(tgt), image.astype(np.float32))
 
-    def sequence(self, n_frames, index=None):
-        rng = self.rng
-        if index is None:
-            index = int(rng.integers(0, 10**9))
-        spec = make_scene(self.split, index, frames_sampled=n_frames)
-        idx, tokens = self.encode(spec, n_frames)
-        qs = sample_questions(spec, rng)
-        if self.questions > len(qs):
-            # more answers per video prefix: further phrasings of the video's questions
-            extra = all_questions(spec)
-            picks = rng.permutation(len(extra))[: self.questions - len(qs)]
-            qs = qs + [extra[int(i)] for i in picks]
-        focus = qs[int(rng.integers(0, len(qs)))]
-        target = question_target(spec, focus)
-        relevance = np.array([is_relevant(frame_content(spec, int(t)), target) for t in idx], float)
-        rho, mode, method, scores = pruning_plan(rng, relevance)
-        keep = budgets(rng, rho, mode, scores, n_frames, tokens.shape[1])
-        kept = reduce_frames(tokens, keep, method, rng)
-        variant = {"bos": rng.random() < 0.1, "short_duration": rng.random() < 0.3}
-        return self.pack(spec, idx, kept, qs, variant)
 
-    def pack(self, spec, idx, kept, qs, variant=None):
-        pb = self.pb
-        times = idx / float(spec["fps"])
-        duration = spec["frames"] / float(spec["fps"])
-        prefix = pb.video_ids(times, duration, [len(k) for k in kept], variant)
-        ids, pos, seg, tgt = [prefix], [np.arange(len(prefix))], [np.zeros(len(prefix), int)], [
-            np.full(len(prefix), -100)]
-        for j, q in enumerate(qs, start=1):
-            qi = pb.question_ids(q["question"])
-            ai = pb.answer_ids(q["answer"])
-            part = np.array(qi + ai)
-            t = np.full(len(part), -100)
-            t[len(qi) - 1 : len(part) - 1] = ai
-            ids.append(part)
-            pos.append(len(prefix) + np.arange(len(part)))
-            seg.append(np.full(len(part), j))
-            tgt.append(t)
-        image = np.concatenate([k for k in kept if len(k)], axis=0) if any(len(k) for k in kept) \
-            else np.zeros((0, self.vision.hidden), np.float32)
-        return Sequence(np.concatenate(ids), np.concatenate(pos), np.concatenate(seg),
-                        np.concatenate(tgt), image.astype(np.float32))
+def answer_starts(targets):
+    """Positions that predict each answer's first token (where a run of targets begins)."""
+    t = targets
+    return [k for k in range(len(t)) if t[k] != -100 and (k == 0 or t[k - 1] == -100)]
 
 
 def collate(seqs, decoder, image_id):
@@ -179,9 +156,7 @@ def attention_targets(seqs, s_max, image_id):
         if rel is None:
             continue
         slots = np.flatnonzero(s.ids == image_id)
-        t = s.targets
-        starts = [k for k in range(len(t)) if t[k] != -100 and (k == 0 or t[k - 1] == -100)]
-        for j, k in enumerate(starts):
+        for j, k in enumerate(answer_starts(s.targets)):
             if j >= len(rel) or not rel[j].any():
                 continue
             seg = np.flatnonzero((s.segment == j + 1)[: k + 1])
@@ -213,11 +188,11 @@ class TokenCache:
         heads = vision.heads
         self.label_heads = {k: (heads[k].weight.detach().numpy().T.copy(),
                                 heads[k].bias.detach().numpy().copy()) for k in ("shape", "colour")}
-        sampler = VideoSampler(vision, builder, split, seed=seed)
+        codec_rng = np.random.default_rng([11, seed])
         self.specs, self.idx, self.tokens = [], [], []
         for i in range(videos):
             spec = make_scene(split, i, frames_sampled=frames)
-            idx, tok = sampler.encode(spec, frames)
+            idx, tok = encode_video(vision, spec, frames, codec_rng)
             self.specs.append(spec)
             self.idx.append(idx)
             self.tokens.append(tok.astype(np.float16))
@@ -266,7 +241,7 @@ class TokenCache:
         kept = reduce_frames(tok, keep, method, rng)
         variant = None if plan is not None else {
             "bos": rng.random() < 0.1, "short_duration": rng.random() < 0.2}
-        seq = VideoSampler.pack(self, spec, idx, kept, qs, variant)
+        seq = pack_sequence(self.pb, self.vision.hidden, spec, idx, kept, qs, variant)
         seq.kinds = [q["kind"] for q in qs]
         targets = [question_target(spec, q) for q in qs]
         seq.relevant = self.relevant_tokens(seq.image_tokens, targets)
