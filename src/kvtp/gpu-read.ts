@@ -29,7 +29,7 @@ export async function readProvenance(
   p: Pick<ReduceParams, 'method'>,
   g: ReducedOnGpu,
 ): Promise<Provenance> {
-  return (await read(device, t, p, g, 0)).provenance;
+  return (await read(device, t, p, g, null)).provenance;
 }
 
 async function read(
@@ -37,7 +37,8 @@ async function read(
   t: Pick<FrameTokens, 'frames' | 'tokens'>,
   p: Pick<ReduceParams, 'method'>,
   g: ReducedOnGpu,
-  dim: number,
+  /** The features' width, to read them too; null to leave them on the GPU. */
+  dim: number | null,
 ): Promise<{ provenance: Provenance; features: Float32Array | null }> {
   const { frames: L, tokens: N } = t;
   const [fr] = await readbackMany(device, [{ buffer: g.frameRows, byteLength: (2 * L + 1) * 4 }]);
@@ -48,7 +49,7 @@ async function read(
     { buffer: g.rows, byteLength: total * 8 },
     { buffer: g.assign, byteLength: p.method === 'tome' ? L * N * 8 : 4 },
     { buffer: g.members, byteLength: p.method === 'prumerge' ? L * N * M * 8 : 4 },
-    ...(dim > 0 ? [{ buffer: g.features, byteLength: total * dim * 4 }] : []),
+    ...(dim !== null ? [{ buffer: g.features, byteLength: total * dim * 4 }] : []),
   ]);
   const rows = new Int32Array(rowsB!);
   const assign = new Int32Array(assignB!);

@@ -9,8 +9,6 @@ import { readProvenance, type Provenance } from '../kvtp/gpu-read.ts';
 import type { FrameTokens, ReduceParams } from '../kvtp/types.ts';
 import { featuresOnGpu } from './gpu-tensors.ts';
 
-export type { Provenance };
-
 /** Vision tokens [L·N·D] f32 in a GPU buffer, with their shape. */
 export interface TokensOnGpu {
   readonly frames: number;

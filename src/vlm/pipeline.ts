@@ -25,7 +25,8 @@ import { isGpuEmbeds, spliceOnGpu, type EmbedsOnGpu } from './embeds-gpu.ts';
 import { vlmError } from './errors.ts';
 import { prefillFlops } from './flops.ts';
 import { bufferOf, pipelinesFor, storageBuffer } from './gpu-tensors.ts';
-import { reduceOnGpu, type KeptOnGpu, type Provenance } from './kept-gpu.ts';
+import type { Provenance } from '../kvtp/gpu-read.ts';
+import { reduceOnGpu, type KeptOnGpu } from './kept-gpu.ts';
 import type { PromptBuilder } from './prompt.ts';
 import { spliceCpu } from './splice.ts';
 
