@@ -149,9 +149,10 @@ export const useAskStore = create<AskState>()((set, get) => {
                 patchTurn(id, { stage: e.stage });
                 useModelsStore.getState().onDownload(e.download ?? null);
               } else if (e.type === 'notice') {
-                useModelsStore.getState().onNotice(e);
                 // what changed under this question (a lost device) is said beside its answer
+                // only: in the models panel it would outlive the question it is about
                 if (e.code === 'device-lost') patchTurn(id, { note: e.message });
+                else useModelsStore.getState().onNotice(e);
               } else if (e.type === 'selection') set({ selection: e.selection });
               else if (e.type === 'token') {
                 const turn = get().turns.find((t) => t.id === id);

@@ -1,6 +1,7 @@
 // The ask store: a question streams into its turn after the selection arrives, a pruning change
 // after a question re-runs only the selection, Stop cancels, and a finished run exports as JSON.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { useModelsStore } from '../../src/store/models.ts';
 import { DEFAULT_CONTROLS, useAskStore } from '../../src/store/ask.ts';
 import { setPipelineClient } from '../../src/store/pipeline.ts';
 import type { AskResult, Selection } from '../../src/worker/ask-types.ts';
@@ -135,6 +136,8 @@ describe('ask store', () => {
     expect(first).toMatchObject({ answer: 'Red.', status: 'done', note: null });
     expect(second).toMatchObject({ answer: 'Red.', status: 'done' });
     expect(second!.note).toMatch(/GPU device was lost/);
+    // said beside that answer only, not kept in the models panel past the question
+    expect(useModelsStore.getState().notices.some((n) => n.code === 'device-lost')).toBe(false);
   });
 
   it('Stop cancels the running answer and keeps what came', async () => {
