@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AskResult } from '../../src/worker/ask-types.ts';
 import { testVideo } from '../fixtures/videos.ts';
-import { openApp, type AppPage } from './app.ts';
+import { openApp, SAMPLES, type AppPage } from './app.ts';
 
 let app: AppPage;
 beforeAll(async () => {
@@ -96,18 +96,7 @@ it('redraws for a new keep ratio without decoding or encoding again', async () =
 
 it('answers the sample question about the sample video correctly, the relevance model finding its event', async () => {
   const { page } = app;
-  const samples = JSON.parse(
-    readFileSync(new URL('../../public/samples/samples.json', import.meta.url), 'utf8'),
-  ) as {
-    samples: {
-      file: string;
-      title: string;
-      question: string;
-      answer: string;
-      event: { start: number; end: number };
-    }[];
-  };
-  const sample = samples.samples[0]!;
+  const sample = SAMPLES[0]!;
   await page.evaluate(() => localStorage.clear());
   await page.reload();
   await page.getByRole('group', { name: 'Sample videos' }).getByText(sample.title).click();

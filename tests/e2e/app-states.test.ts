@@ -4,20 +4,9 @@
 // device and says so, the conversation and the video stay); the page in dark mode (screenshot).
 import { readFileSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
-import { openApp, type AppPage } from './app.ts';
+import { openApp, SAMPLES, type AppPage } from './app.ts';
 
-interface SampleEntry {
-  file: string;
-  title: string;
-  question: string;
-  answer: string;
-  questions: { question: string; answer: string }[];
-}
-const samples = (
-  JSON.parse(
-    readFileSync(new URL('../../public/samples/samples.json', import.meta.url), 'utf8'),
-  ) as { samples: SampleEntry[] }
-).samples;
+const samples = SAMPLES;
 
 let app: AppPage | null = null;
 afterEach(async () => {
@@ -25,20 +14,23 @@ afterEach(async () => {
   app = null;
 });
 
-/** Open sample `i` from the drop zone and ask its featured question; the finished turn. */
-async function askSample(a: AppPage, i: number, question = samples[i]!.question) {
+/** Ask `question` about the open video; the finished turn. */
+async function ask(a: AppPage, question: string) {
   const { page } = a;
-  await page.getByRole('group', { name: 'Sample videos' }).getByText(samples[i]!.title).click();
-  await page.getByText(/frames sampled in/).waitFor({ timeout: 60_000 });
   await page.getByRole('textbox', { name: 'Question' }).fill(question);
   await page.getByRole('button', { name: 'Ask' }).click();
   const turns = page.getByRole('region', { name: 'Answer' }).locator('.turn');
-  const n = await turns.count();
-  await page
-    .getByRole('region', { name: 'Answer' })
-    .locator(`.turn:nth-child(${n}).done`)
-    .waitFor({ timeout: 240_000 });
-  return turns.nth(n - 1);
+  const turn = turns.nth((await turns.count()) - 1);
+  await turn.and(page.locator('.turn.done')).waitFor({ timeout: 240_000 });
+  return turn;
+}
+
+/** Open sample `i` from the drop zone and ask its featured question; the finished turn. */
+async function askSample(a: AppPage, i: number) {
+  const { page } = a;
+  await page.getByRole('group', { name: 'Sample videos' }).getByText(samples[i]!.title).click();
+  await page.getByText(/frames sampled in/).waitFor({ timeout: 60_000 });
+  return ask(a, samples[i]!.question);
 }
 
 it('without WebGPU says so before any video, and answers a sample question on the CPU', async () => {
@@ -63,15 +55,13 @@ it('answers again after the GPU device is lost, keeping the conversation and the
   const cdp = await app.browser.newBrowserCDPSession();
   await cdp.send('Browser.crashGpuProcess');
   await cdp.detach();
-  await page.getByRole('textbox', { name: 'Question' }).fill(samples[1]!.questions[1]!.question);
-  await page.getByRole('button', { name: 'Ask' }).click();
+  const second = await ask(app, samples[1]!.questions[1]!.question);
   const turns = page.getByRole('region', { name: 'Answer' }).locator('.turn');
-  await turns.nth(1).and(page.locator('.turn.done')).waitFor({ timeout: 240_000 });
   expect(await turns.count()).toBe(2);
   // the page says what happened, beside the answer that ran on the new device
-  expect(await turns.nth(1).locator('.turn-note').textContent()).toMatch(/GPU device was lost/);
+  expect(await second.locator('.turn-note').textContent()).toMatch(/GPU device was lost/);
   expect(await turns.nth(0).getByTestId('answer').textContent()).toBe(firstAnswer);
-  expect((await turns.nth(1).getByTestId('answer').textContent())?.trim()).toMatch(/^[a-z-]+$/);
+  expect((await second.getByTestId('answer').textContent())?.trim()).toMatch(/^[a-z-]+$/);
   expect(await page.getByTestId('video-name').textContent()).toBe(samples[1]!.file);
 });
 

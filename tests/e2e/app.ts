@@ -1,14 +1,21 @@
 // The built app in headless Chromium for page-level e2e tests, and a native drag-and-drop of a
 // file from disk onto the page: Chromium's own drag events through the DevTools protocol
 // (Input.dispatchDragEvent), trusted and carrying a real File, as when a person drops one.
-import { existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DIST } from '../../cli/build.ts';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumArgs, launchChromium } from '../../cli/chromium.ts';
+import { launchChromium } from '../../cli/chromium.ts';
 import { serveStatic, type StaticServer } from '../../cli/serve.ts';
+import type { Sample } from '../../src/store/samples.ts';
 import { VIDEO_CACHE } from '../fixtures/videos.ts';
+
+/** The sample videos that ship in public/samples, with the event each featured question is about. */
+export const SAMPLES = (
+  JSON.parse(
+    readFileSync(new URL('../../public/samples/samples.json', import.meta.url), 'utf8'),
+  ) as { samples: (Sample & { event: { start: number; end: number } })[] }
+).samples;
 
 export interface AppPage {
   readonly page: Page;
@@ -27,14 +34,7 @@ export async function openApp(
 ): Promise<AppPage> {
   const server = await serveStatic(DIST);
   // webgpu: false — a Chromium that offers no WebGPU adapter, as many machines do
-  const browser =
-    options.webgpu === false
-      ? await chromium.launch({
-          executablePath: CHROMIUM_PATH,
-          args: chromiumArgs().filter((a) => !a.includes('webgpu')),
-          headless: true,
-        })
-      : await launchChromium();
+  const browser = await launchChromium({ webgpu: options.webgpu });
   const page = await browser.newPage({
     viewport: { width: 1366, height: 900 },
     colorScheme: options.colorScheme ?? 'light',

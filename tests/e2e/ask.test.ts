@@ -19,9 +19,8 @@ import type {
 import type { ModelChoice, OpenResult } from '../../src/worker/protocol.ts';
 import { FIXTURE_VLM } from '../../src/models/registry.ts';
 import { testVideo } from '../fixtures/videos.ts';
-import { chromium } from 'playwright-core';
 import { DIST } from '../../cli/build.ts';
-import { CHROMIUM_PATH, chromiumArgs } from '../../cli/chromium.ts';
+import { launchChromium } from '../../cli/chromium.ts';
 import { serveStatic } from '../../cli/serve.ts';
 import type { Capabilities } from '../../src/worker/protocol.ts';
 
@@ -149,12 +148,7 @@ describe('ask', () => {
  */
 async function askWithoutWebGpu(file: string, args: Record<string, unknown>) {
   const server = await serveStatic(DIST);
-  const flags = chromiumArgs().filter((a) => !a.includes('webgpu'));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: flags,
-  });
+  const browser = await launchChromium({ webgpu: false });
   try {
     const page = await browser.newPage();
     await page.goto(`${server.url}/automation.html`);

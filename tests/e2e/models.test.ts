@@ -8,10 +8,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import { openSession, type AutomationSession } from '../../cli/browser.ts';
 import { DIST } from '../../cli/build.ts';
-import { CHROMIUM_PATH, chromiumArgs } from '../../cli/chromium.ts';
+import { launchChromium } from '../../cli/chromium.ts';
 import { serveStatic } from '../../cli/serve.ts';
 import type { AskResult, AskSettings } from '../../src/worker/ask-types.ts';
 import type {
@@ -175,11 +174,7 @@ describe('a package from the Hub, in the browser', () => {
 describe('without WebGPU', () => {
   it('says, with the reason, that the models run on the CPU backend', async () => {
     const server = await serveStatic(DIST);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: chromiumArgs().filter((a) => !a.includes('webgpu')),
-    });
+    const browser = await launchChromium({ webgpu: false });
     try {
       const page = await browser.newPage();
       const events: { type: string; code?: string; reason?: { code: string } }[] = [];
