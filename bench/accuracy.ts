@@ -22,7 +22,7 @@ import { ensureBuilt, ROOT } from '../cli/build.ts';
 import { openSession } from '../cli/browser.ts';
 import { DEMO_RELEVANCE, DEMO_VLM } from '../src/models/registry.ts';
 import type { ReductionMethod } from '../src/kvtp/types.ts';
-import type { AskResult, AskSettings } from '../src/worker/ask-types.ts';
+import type { AskResult, AskSettings } from '../src/engine/types.ts';
 import type { OpenResult } from '../src/worker/protocol.ts';
 import {
   byKind,

@@ -10,7 +10,7 @@ import { modelArg } from '../model-arg.ts';
 import { errorValue, output } from '../output.ts';
 import { DEFAULT_RELEVANCE, DEFAULT_VLM } from '../../src/models/registry.ts';
 import { DEFAULT_FRAMES, MAX_FRAMES, MIN_FRAMES } from '../../src/video/types.ts';
-import type { AskResult, AskSettings } from '../../src/worker/ask-types.ts';
+import type { AskResult, AskSettings } from '../../src/engine/types.ts';
 import type { DownloadStatus, OpenResult } from '../../src/worker/protocol.ts';
 
 const USAGE =

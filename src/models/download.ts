@@ -5,7 +5,7 @@
 // a corrupt file, and a cached copy whose size is not the recorded one is fetched again. A failed
 // or cancelled download keeps its partial file so the next try resumes.
 
-import { throwIfAborted } from '../worker/errors.ts';
+import { throwIfAborted } from '../core/errors.ts';
 import { modelError } from './errors.ts';
 import type { EntryMeta, ModelStore } from './store.ts';
 

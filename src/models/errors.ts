@@ -1,6 +1,6 @@
 // Model loading errors: a code and a message that says what happened and what to do. Made here.
 
-import { CodedError } from '../worker/errors.ts';
+import { CodedError } from '../core/errors.ts';
 
 export type ModelErrorCode =
   | 'missing-file' // the package has no such file (HTTP 404, or not in the chosen folder)

@@ -3,7 +3,7 @@
 // storage it redirects to), its ETag and the commit the revision points at (X-Repo-Commit). And
 // repo ids as people write them: `owner/name` or `owner/name@revision`.
 
-import { throwIfAborted } from '../worker/errors.ts';
+import { throwIfAborted } from '../core/errors.ts';
 import { servedFile, type ServedFile } from './download.ts';
 import { modelError } from './errors.ts';
 

@@ -4,7 +4,7 @@
 // pruning setting after a question re-runs only the selection in the worker.
 
 import { create } from 'zustand';
-import type { AskResult, AskSettings, Selection } from '../worker/ask-types.ts';
+import type { AskResult, AskSettings, Selection } from '../engine/types.ts';
 import { PipelineError } from '../worker/client.ts';
 import type { TurnView } from '../ui/Chat.tsx';
 import type { ControlValues } from '../ui/Controls.tsx';

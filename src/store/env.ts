@@ -3,7 +3,7 @@
 // before anyone drops a video; it never blocks the page.
 
 import { create } from 'zustand';
-import type { ErrorInfo } from '../worker/errors.ts';
+import type { ErrorInfo } from '../core/errors.ts';
 import type { Capabilities } from '../worker/protocol.ts';
 import { pipeline } from './pipeline.ts';
 

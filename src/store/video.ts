@@ -5,7 +5,7 @@
 // newer file had already been dropped by then (that open then lands under the pending one).
 
 import { create } from 'zustand';
-import type { ErrorInfo } from '../worker/errors.ts';
+import type { ErrorInfo } from '../core/errors.ts';
 import { PipelineError } from '../worker/client.ts';
 import type { VideoInfo, VideoProgress } from '../video/types.ts';
 import { pipeline } from './pipeline.ts';

@@ -1,7 +1,7 @@
 // The conversation: questions and streamed answers, a Stop button while an answer streams, each
 // answer with its figures, a copy button and a JSON export of the run.
 import { useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { AnswerFigures } from '../worker/ask-types.ts';
+import type { AnswerFigures } from '../engine/types.ts';
 import { formatCount, formatFlops } from './format.ts';
 
 export interface TurnView {

@@ -3,7 +3,7 @@
 // selection (no decoding, no encoding); a new frame count applies to the next video, or to the
 // open one on "Sample N frames" (which decodes and encodes it again).
 import type { ReductionMethod } from '../kvtp/types.ts';
-import type { AllocationChoice, ScoreHead } from '../worker/ask-types.ts';
+import type { AllocationChoice, ScoreHead } from '../engine/types.ts';
 
 export interface ControlValues {
   readonly method: ReductionMethod;

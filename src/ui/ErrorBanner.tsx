@@ -1,5 +1,5 @@
 // A readable error that does not take anything away: the page stays usable.
-import type { ErrorInfo } from '../worker/errors.ts';
+import type { ErrorInfo } from '../core/errors.ts';
 
 export function ErrorBanner({ error, onDismiss }: { error: ErrorInfo; onDismiss: () => void }) {
   return (

@@ -2,7 +2,7 @@
 // stands for. A modal dialog (Escape or the button closes it).
 import { useEffect, useRef } from 'react';
 import type { FrameView } from '../store/video.ts';
-import type { Selection } from '../worker/ask-types.ts';
+import type { Selection } from '../engine/types.ts';
 import { formatTime } from './format.ts';
 import { groupHue } from './overlay.ts';
 import { TokenOverlay } from './TokenOverlay.tsx';

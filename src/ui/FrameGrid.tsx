@@ -2,7 +2,7 @@
 // tokens), its time, relevance score and budget. A frame opens large on click or Enter.
 import { useState } from 'react';
 import type { FrameView } from '../store/video.ts';
-import type { Selection } from '../worker/ask-types.ts';
+import type { Selection } from '../engine/types.ts';
 import { FrameDetail } from './FrameDetail.tsx';
 import { formatTime } from './format.ts';
 import { TokenOverlay } from './TokenOverlay.tsx';

@@ -1,6 +1,6 @@
 // The question's footprint on the video: relevance scores as a curve over the video's time line,
 // each sampled frame's budget (kept / N) as a bar, so the selected moments show at a glance.
-import type { Selection } from '../worker/ask-types.ts';
+import type { Selection } from '../engine/types.ts';
 import { formatTime } from './format.ts';
 
 const W = 1000;

@@ -1,7 +1,7 @@
 // A frame as the model saw it (placed in its padded input square) with the kept-token overlay
 // painted on a canvas of its own above it, from the selection the pipeline reported.
 import { useEffect, useRef } from 'react';
-import type { FrameSelection } from '../worker/ask-types.ts';
+import type { FrameSelection } from '../engine/types.ts';
 import { drawOverlay } from './overlay.ts';
 
 export function TokenOverlay({

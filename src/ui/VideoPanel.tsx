@@ -2,7 +2,7 @@
 // decoding, with the stage named), and the strip of sampled frames with their times.
 import { useVideoStore } from '../store/video.ts';
 import type { VideoInfo } from '../video/types.ts';
-import type { Selection } from '../worker/ask-types.ts';
+import type { Selection } from '../engine/types.ts';
 import { codecName, formatBytes, formatTime } from './format.ts';
 import { FrameGrid } from './FrameGrid.tsx';
 

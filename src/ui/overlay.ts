@@ -3,7 +3,7 @@
 // representative) tinted in the group's colour and outlined as one region. Pure functions of the
 // selection; the canvas only paints them.
 
-import type { FrameSelection } from '../worker/ask-types.ts';
+import type { FrameSelection } from '../engine/types.ts';
 
 export type CellState =
   | { readonly kind: 'kept'; readonly group: number }

@@ -1,7 +1,7 @@
 // Byte-range reads of a file (a Blob) through Blob.slice, counting what they read. This is the
 // only way the video path touches file bytes: it never reads a file whole and keeps no cache.
 
-import { throwIfAborted } from '../worker/errors.ts';
+import { throwIfAborted } from '../core/errors.ts';
 import { videoErrors } from './errors.ts';
 
 /** What ByteSource needs of a Blob (a File in the browser; a test may give a file-backed one). */

@@ -5,7 +5,7 @@
 // sample outside the ranges, nor an unwanted one that no other frame refers to (`skip`), and
 // never keeps a frame it was not asked for.
 
-import { throwIfAborted } from '../worker/errors.ts';
+import { throwIfAborted } from '../core/errors.ts';
 import type { ByteSource } from './byte-source.ts';
 import { videoErrors } from './errors.ts';
 import type { DecodeRange } from './plan.ts';

@@ -2,7 +2,7 @@
 // the command line show, and a message a person can act on. This module only builds errors; it
 // never throws or logs by itself.
 
-import { CodedError } from '../worker/errors.ts';
+import { CodedError } from '../core/errors.ts';
 
 export type VideoErrorCode =
   | 'empty'

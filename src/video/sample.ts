@@ -3,7 +3,7 @@
 // picked frames as upright, scaled ImageBitmaps. On failure or cancellation every frame and
 // bitmap made so far is closed before the error propagates; nothing is left open.
 
-import { throwIfAborted } from '../worker/errors.ts';
+import { throwIfAborted } from '../core/errors.ts';
 import { ByteSource } from './byte-source.ts';
 import { decoderConfig, ensureDecodable } from './codec.ts';
 import { decodeRanges } from './decode.ts';

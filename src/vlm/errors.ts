@@ -1,7 +1,7 @@
 // Errors of the question pipeline (prompt, selection, answer): a code and a message for people,
 // made here in one place.
 
-import { CodedError } from '../worker/errors.ts';
+import { CodedError } from '../core/errors.ts';
 
 export type VlmErrorCode =
   | 'bad-output' // a model gave an output of the wrong name or size

@@ -18,7 +18,7 @@ import type {
   FrameSelection,
   Selection,
   SelectionSettings,
-} from '../worker/ask-types.ts';
+} from '../engine/types.ts';
 import { checkPromise } from './budgets.ts';
 import type { KvDecoder, GenerateOptions, GenerateResult } from './decoder.ts';
 import { isGpuEmbeds, spliceOnGpu, type EmbedsOnGpu } from './embeds-gpu.ts';

@@ -2,7 +2,7 @@
 // delivered to a callback, cancellation through an AbortSignal. Used by the UI store and by the
 // automation page that the `kvtp` command line drives: one protocol for both.
 
-import type { ErrorInfo } from './errors.ts';
+import type { ErrorInfo } from '../core/errors.ts';
 import type {
   ArgsOf,
   CommandName,

@@ -2,12 +2,12 @@
 // arguments, an AbortSignal and an `emit` for events, and returns the command's result.
 
 import type { ArgsOf, CommandName, PipelineEvent, ResultOf } from './protocol.ts';
-import { capabilities } from './capabilities.ts';
-import { openedVideo, openVideo } from './open-video.ts';
-import { ask, select, workCounters } from './ask.ts';
-import { clearModelCache, listModels, modelCache } from './model-commands.ts';
+import { capabilities } from '../engine/capabilities.ts';
+import { openedVideo, openVideo } from '../engine/video.ts';
+import { ask, select, workCounters } from '../engine/question.ts';
+import { clearModelCache, listModels, modelCache } from '../engine/model-commands.ts';
 import { acquireGpu } from '../gpu/device.ts';
-import { gpu } from './state.ts';
+import { gpu } from '../engine/state.ts';
 import { onnxRuntime } from '../models/ort.ts';
 
 const benchKernels: Handler<'benchKernels'> = async (args, { signal, emit }) => {

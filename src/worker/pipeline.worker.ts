@@ -3,7 +3,7 @@
 // when asked. The UI thread never does heavy work; it only draws what this worker reports.
 
 /// <reference lib="webworker" />
-import { toErrorInfo } from './errors.ts';
+import { toErrorInfo } from '../core/errors.ts';
 import { exclusive, handlers, type Handler } from './handlers.ts';
 import type { CommandName, FromWorker, ToWorker } from './protocol.ts';
 

@@ -3,11 +3,11 @@
 // or error. A request can be cancelled by id. Big data stays in the worker; events carry what a
 // page draws.
 
-import type { ErrorInfo } from './errors.ts';
+import type { ErrorInfo } from '../core/errors.ts';
 import type { BenchRow, BenchShape } from '../kvtp/bench.ts';
 import type { PrefillBenchArgs, PrefillBenchResult } from '../vlm/bench-prefill.ts';
 import type { ReductionMethod } from '../kvtp/types.ts';
-import type { AskResult, AskSettings, Selection, WorkCounters } from './ask-types.ts';
+import type { AskResult, AskSettings, Selection, WorkCounters } from '../engine/types.ts';
 import type { FrameStamp, VideoInfo } from '../video/types.ts';
 import type { CachedPackage } from '../models/cache.ts';
 import type { DtypeVariant } from '../models/manifest.ts';

@@ -5,7 +5,7 @@
 // the page are written to test-results/.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { AskResult } from '../../src/worker/ask-types.ts';
+import type { AskResult } from '../../src/engine/types.ts';
 import { testVideo } from '../fixtures/videos.ts';
 import { openApp, SAMPLES, type AppPage } from './app.ts';
 

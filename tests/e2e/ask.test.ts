@@ -15,7 +15,7 @@ import type {
   AskSettings,
   Selection,
   WorkCounters,
-} from '../../src/worker/ask-types.ts';
+} from '../../src/engine/types.ts';
 import type { ModelChoice, OpenResult } from '../../src/worker/protocol.ts';
 import { FIXTURE_VLM } from '../../src/models/registry.ts';
 import { testVideo } from '../fixtures/videos.ts';

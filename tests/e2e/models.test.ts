@@ -12,7 +12,7 @@ import { openSession, type AutomationSession } from '../../cli/browser.ts';
 import { DIST } from '../../cli/build.ts';
 import { launchChromium } from '../../cli/chromium.ts';
 import { serveStatic } from '../../cli/serve.ts';
-import type { AskResult, AskSettings } from '../../src/worker/ask-types.ts';
+import type { AskResult, AskSettings } from '../../src/engine/types.ts';
 import type {
   DownloadStatus,
   ModelCacheListing,

@@ -4,13 +4,13 @@
 // the CPU backend when WebGPU fails.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PackageProgress } from '../../src/models/loader.ts';
-import { ask } from '../../src/worker/ask.ts';
+import { ask } from '../../src/engine/question.ts';
 import type { HandlerContext } from '../../src/worker/handlers.ts';
-import { clearModelCache, listModels, modelCache } from '../../src/worker/model-commands.ts';
-import { downloadEvent } from '../../src/worker/model-events.ts';
-import { modelStore } from '../../src/worker/models.ts';
+import { clearModelCache, listModels, modelCache } from '../../src/engine/model-commands.ts';
+import { downloadEvent } from '../../src/engine/notices.ts';
+import { modelStore } from '../../src/engine/models.ts';
 import type { PipelineEvent } from '../../src/worker/protocol.ts';
-import { setCurrentVideo } from '../../src/worker/state.ts';
+import { setCurrentVideo } from '../../src/engine/state.ts';
 import type { SampledVideo } from '../../src/video/index.ts';
 
 beforeAll(() => vi.stubGlobal('navigator', {})); // a browser without WebGPU

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { useModelsStore } from '../../src/store/models.ts';
 import { DEFAULT_CONTROLS, useAskStore } from '../../src/store/ask.ts';
 import { setPipelineClient } from '../../src/store/pipeline.ts';
-import type { AskResult, Selection } from '../../src/worker/ask-types.ts';
+import type { AskResult, Selection } from '../../src/engine/types.ts';
 import { fakePipeline } from './fake-worker.ts';
 
 function selection(question: string, keep: number): Selection {

@@ -4,9 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SampledVideo } from '../../src/video/index.ts';
 import type { HandlerContext } from '../../src/worker/handlers.ts';
-import { openedVideo, openVideo } from '../../src/worker/open-video.ts';
+import { openedVideo, openVideo } from '../../src/engine/video.ts';
 import type { PipelineEvent } from '../../src/worker/protocol.ts';
-import { currentVideo, setCurrentVideo } from '../../src/worker/state.ts';
+import { currentVideo, setCurrentVideo } from '../../src/engine/state.ts';
 import { sampleInfo } from './fake-worker.ts';
 
 const sampled = vi.hoisted(() => ({ next: null as SampledVideo | null }));

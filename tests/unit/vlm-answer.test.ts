@@ -24,7 +24,7 @@ import {
   type VideoFeatures,
 } from '../../src/vlm/pipeline.ts';
 import { referenceLogits } from '../../src/vlm/reference.ts';
-import type { AllocationChoice, SelectionSettings } from '../../src/worker/ask-types.ts';
+import type { AllocationChoice, SelectionSettings } from '../../src/engine/types.ts';
 import { loadFixtureRelevance, loadFixtureVlm } from '../fixtures/packages.ts';
 
 const ort = onnxRuntime();

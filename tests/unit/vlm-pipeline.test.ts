@@ -17,7 +17,7 @@ import {
   type LoadedVlm,
   type RgbaFrame,
 } from '../../src/vlm/pipeline.ts';
-import type { SelectionSettings } from '../../src/worker/ask-types.ts';
+import type { SelectionSettings } from '../../src/engine/types.ts';
 import { loadFixtureRelevance, loadFixtureVlm } from '../fixtures/packages.ts';
 
 let vlm: LoadedVlm;

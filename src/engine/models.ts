@@ -27,10 +27,10 @@ import { PipelineCache } from '../gpu/pipelines.ts';
 const CANDIDATES = 64;
 import type { LoadedVlm } from '../vlm/pipeline.ts';
 import { PromptBuilder, templateOf } from '../vlm/prompt.ts';
-import { CodedError } from './errors.ts';
-import { volatileCacheNotice } from './model-events.ts';
+import { CodedError } from '../core/errors.ts';
+import { volatileCacheNotice } from './notices.ts';
 import { presentIn, refKey, resolveRef } from './model-refs.ts';
-import type { PipelineEvent } from './protocol.ts';
+import type { PipelineEvent } from '../worker/protocol.ts';
 
 /** Every package the worker knows, by id. */
 export const MANIFESTS: readonly ModelManifest[] = REGISTRY;

@@ -3,8 +3,8 @@
 // models on the CPU backend because WebGPU failed; a model cache that does not persist).
 
 import type { PackageProgress } from '../models/loader.ts';
-import { toErrorInfo } from './errors.ts';
-import type { DownloadStatus, PipelineEvent } from './protocol.ts';
+import { toErrorInfo } from '../core/errors.ts';
+import type { DownloadStatus, PipelineEvent } from '../worker/protocol.ts';
 
 /** A progress event for one file of a package being loaded. */
 export function downloadEvent(model: string, p: PackageProgress): PipelineEvent {

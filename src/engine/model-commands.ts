@@ -7,10 +7,10 @@ import { acquireGpu } from '../gpu/device.ts';
 import { cacheListing } from '../models/cache.ts';
 import { chooseVariant, type ModelManifest } from '../models/manifest.ts';
 import { DEFAULT_RELEVANCE, DEFAULT_VLM, HUB_RELEVANCE, HUB_VLMS } from '../models/registry.ts';
-import { CodedError } from './errors.ts';
-import type { Handler } from './handlers.ts';
+import { CodedError } from '../core/errors.ts';
+import type { Handler } from '../worker/handlers.ts';
 import { MANIFESTS, modelStore } from './models.ts';
-import type { ModelInfo, ModelCacheListing } from './protocol.ts';
+import type { ModelInfo, ModelCacheListing } from '../worker/protocol.ts';
 import { gpu } from './state.ts';
 
 /** Which packages are what, for the picker. */

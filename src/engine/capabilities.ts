@@ -1,8 +1,8 @@
 // What this browser offers the pipeline: WebGPU (with which adapter, whether f16) and WebCodecs.
 
 import { acquireGpu } from '../gpu/device.ts';
-import { toErrorInfo } from './errors.ts';
-import type { Handler } from './handlers.ts';
+import { toErrorInfo } from '../core/errors.ts';
+import type { Handler } from '../worker/handlers.ts';
 import { gpu } from './state.ts';
 
 export const capabilities: Handler<'capabilities'> = async () => {

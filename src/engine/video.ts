@@ -6,11 +6,11 @@
 // `video` tells which video that is.
 
 import { sampleVideo, type SampledVideo } from '../video/index.ts';
-import type { Handler } from './handlers.ts';
+import type { Handler } from '../worker/handlers.ts';
 import { currentVideo, setCurrentVideo } from './state.ts';
-import { countDecode } from './ask.ts';
-import { throwIfAborted } from './errors.ts';
-import type { OpenResult } from './protocol.ts';
+import { countDecode } from './question.ts';
+import { throwIfAborted } from '../core/errors.ts';
+import type { OpenResult } from '../worker/protocol.ts';
 
 export const openVideo: Handler<'open'> = async (args, { signal, emit }) => {
   const started = performance.now();

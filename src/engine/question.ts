@@ -24,12 +24,12 @@ import {
   type RgbaFrame,
   type VideoFeatures,
 } from '../vlm/pipeline.ts';
-import type { AskResult, Selection, WorkCounters } from './ask-types.ts';
-import { CodedError } from './errors.ts';
-import type { Handler, HandlerContext } from './handlers.ts';
-import type { ModelChoice, PipelineEvent } from './protocol.ts';
+import type { AskResult, Selection, WorkCounters } from './types.ts';
+import { CodedError } from '../core/errors.ts';
+import type { Handler, HandlerContext } from '../worker/handlers.ts';
+import type { ModelChoice, PipelineEvent } from '../worker/protocol.ts';
 import { choiceKey, forgetModels, loadRelevance, loadVlm } from './models.ts';
-import { deviceLostNotice, downloadEvent, wasmFallbackNotice } from './model-events.ts';
+import { deviceLostNotice, downloadEvent, wasmFallbackNotice } from './notices.ts';
 import type { PackageProgress } from '../models/loader.ts';
 import { inspectPrefill } from '../vlm/inspect.ts';
 import { currentVideo, gpu, takeLoss } from './state.ts';
