@@ -1,10 +1,12 @@
 // The page, one flow: a video comes in and its frames are sampled and shown; a question selects
 // tokens (drawn over every frame and on the time line) and the answer streams. On a wide screen
 // the conversation sits beside the frames (sticky), so asking never means scrolling past them;
-// on a narrow one it follows them.
-import { useEffect } from 'react';
-import { DEFAULT_RELEVANCE } from '../models/registry.ts';
+// on a narrow one it follows them. Each part subscribes to the slices it draws: a streamed token
+// re-renders the conversation's streaming turn, nothing else.
+import { useCallback, useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { useAskStore } from '../store/ask.ts';
+import { infoOf, useModelsStore } from '../store/models.ts';
 import { useEnvStore } from '../store/env.ts';
 import { sampleNamed, useSamplesStore } from '../store/samples.ts';
 import { useVideoStore } from '../store/video.ts';
@@ -35,9 +37,12 @@ export function App() {
   const setFrameCount = useVideoStore((s) => s.setFrameCount);
   const resample = useVideoStore((s) => s.resample);
   const frameCount = useVideoStore((s) => s.frames.length);
-  const ask = useAskStore();
-  const samples = useSamplesStore((s) => s.samples);
-  const sample = sampleNamed(samples, info?.name);
+  const controls = useAskStore((s) => s.controls);
+  const selection = useAskStore((s) => s.selection);
+  // the learned head is offered when the chosen relevance model has one
+  const learnedHead = useModelsStore(
+    (s) => infoOf(s.models, s.chosen.relevance)?.learnedHead === true,
+  );
   const capabilities = useEnvStore((s) => s.capabilities);
   const envError = useEnvStore((s) => s.error);
   useEffect(() => void useEnvStore.getState().check(), []);
@@ -68,36 +73,53 @@ export function App() {
           <DropZone compact={hasVideo} />
           {info && (
             <Controls
-              values={ask.controls}
+              values={controls}
               onChange={(patch) => {
-                ask.setControls(patch);
+                useAskStore.getState().setControls(patch);
                 if (patch.frames !== undefined) setFrameCount(patch.frames);
               }}
-              learnedHead={DEFAULT_RELEVANCE.files.head !== null}
+              learnedHead={learnedHead}
               sampledFrames={sampling ? null : frameCount}
               onResample={() => void resample()}
             />
           )}
-          {info && ask.selection && <Timeline selection={ask.selection} duration={info.duration} />}
-          <VideoPanel selection={ask.selection} />
+          {info && selection && <Timeline selection={selection} duration={info.duration} />}
+          <VideoPanel selection={selection} />
         </div>
         {info && (
           <aside className="side" aria-label="Conversation">
-            <Chat
-              turns={ask.turns}
-              busy={ask.busy}
-              disabledReason={disabledReason}
-              onAsk={(q) => void ask.ask(q)}
-              onStop={ask.stop}
-              suggestions={sample ? sample.questions.map((q) => q.question) : []}
-              onExport={(id) => {
-                const text = ask.exportTurn(id);
-                if (text) download(`kvtp-run-${id}.json`, text);
-              }}
-            />
+            <Conversation disabledReason={disabledReason} videoName={info.name} />
           </aside>
         )}
       </main>
     </div>
+  );
+}
+
+/** The chat, subscribed to the turns and whether an answer is running. */
+function Conversation({
+  disabledReason,
+  videoName,
+}: {
+  disabledReason: string | null;
+  videoName: string;
+}) {
+  const { turns, busy } = useAskStore(useShallow((s) => ({ turns: s.turns, busy: s.busy })));
+  const samples = useSamplesStore((s) => s.samples);
+  const sample = sampleNamed(samples, videoName);
+  const onExport = useCallback((id: number) => {
+    const text = useAskStore.getState().exportTurn(id);
+    if (text) download(`kvtp-run-${id}.json`, text);
+  }, []);
+  return (
+    <Chat
+      turns={turns}
+      busy={busy}
+      disabledReason={disabledReason}
+      onAsk={(q) => void useAskStore.getState().ask(q)}
+      onStop={() => useAskStore.getState().stop()}
+      suggestions={sample ? sample.questions.map((q) => q.question) : []}
+      onExport={onExport}
+    />
   );
 }

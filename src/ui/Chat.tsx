@@ -1,6 +1,7 @@
 // The conversation: questions and streamed answers, a Stop button while an answer streams, each
-// answer with its figures, a copy button and a JSON export of the run.
-import { useState, type FormEvent, type KeyboardEvent } from 'react';
+// answer with its figures, a copy button and a JSON export of the run. Each turn is memoized: while
+// an answer streams, only the streaming turn re-renders.
+import { memo, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { AnswerFigures } from '../engine/types.ts';
 import { formatCount, formatFlops } from './format.ts';
 
@@ -52,42 +53,7 @@ export function Chat({
       <section className="conversation" role="region" aria-label="Answer" aria-live="polite">
         {turns.length === 0 && <p className="hint">Answers appear here.</p>}
         {turns.map((t) => (
-          <article key={t.id} className={`turn ${t.status}`} data-turn={t.id}>
-            <p className="question">{t.question}</p>
-            <div className="answer" data-testid="answer">
-              {t.answer}
-              {(t.status === 'streaming' || t.status === 'waiting') && (
-                <span className="cursor" aria-hidden="true" />
-              )}
-            </div>
-            {t.note && (
-              <p className="notice turn-note" role="status">
-                {t.note}
-              </p>
-            )}
-            {t.stage && t.status === 'waiting' && <p className="hint stage">{t.stage}…</p>}
-            {t.status === 'stopped' && <p className="hint">Stopped.</p>}
-            {t.error && (
-              <p className="turn-error" role="alert">
-                {t.error}
-              </p>
-            )}
-            {t.figures && <Figures figures={t.figures} />}
-            {(t.status === 'done' || t.status === 'stopped') && (
-              <div className="turn-actions">
-                <button
-                  type="button"
-                  className="button subtle"
-                  onClick={() => void navigator.clipboard?.writeText(t.answer)}
-                >
-                  Copy
-                </button>
-                <button type="button" className="button subtle" onClick={() => onExport(t.id)}>
-                  Export run (JSON)
-                </button>
-              </div>
-            )}
-          </article>
+          <Turn key={t.id} turn={t} onExport={onExport} />
         ))}
       </section>
       {suggestions.length > 0 && (
@@ -134,6 +100,54 @@ export function Chat({
     </section>
   );
 }
+
+/** One question and its answer; re-renders only when its turn (or the export action) changes. */
+const Turn = memo(function Turn({
+  turn: t,
+  onExport,
+}: {
+  turn: TurnView;
+  onExport: (turnId: number) => void;
+}) {
+  return (
+    <article key={t.id} className={`turn ${t.status}`} data-turn={t.id}>
+      <p className="question">{t.question}</p>
+      <div className="answer" data-testid="answer">
+        {t.answer}
+        {(t.status === 'streaming' || t.status === 'waiting') && (
+          <span className="cursor" aria-hidden="true" />
+        )}
+      </div>
+      {t.note && (
+        <p className="notice turn-note" role="status">
+          {t.note}
+        </p>
+      )}
+      {t.stage && t.status === 'waiting' && <p className="hint stage">{t.stage}…</p>}
+      {t.status === 'stopped' && <p className="hint">Stopped.</p>}
+      {t.error && (
+        <p className="turn-error" role="alert">
+          {t.error}
+        </p>
+      )}
+      {t.figures && <Figures figures={t.figures} />}
+      {(t.status === 'done' || t.status === 'stopped') && (
+        <div className="turn-actions">
+          <button
+            type="button"
+            className="button subtle"
+            onClick={() => void navigator.clipboard?.writeText(t.answer)}
+          >
+            Copy
+          </button>
+          <button type="button" className="button subtle" onClick={() => onExport(t.id)}>
+            Export run (JSON)
+          </button>
+        </div>
+      )}
+    </article>
+  );
+});
 
 function Figures({ figures: f }: { figures: AnswerFigures }) {
   const share = f.visualTotal > 0 ? f.visualKept / f.visualTotal : 1;

@@ -3,6 +3,7 @@
 // percent, speed), the model cache (size, per package, clear) and notices (models on the CPU,
 // downloads not kept). Collapsed to one line until opened; the line still shows a download.
 import { useEffect, useRef } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { ModelRef } from '../models/resolve.ts';
 import { describeRef } from '../models/resolve.ts';
 import { infoOf, useModelsStore, type ModelKind } from '../store/models.ts';
@@ -21,7 +22,16 @@ export function refTitle(models: readonly ModelInfo[], ref: ModelRef): string {
 }
 
 export function ModelPanel({ showTest = false }: { showTest?: boolean }) {
-  const s = useModelsStore();
+  const s = useModelsStore(
+    useShallow((m) => ({
+      models: m.models,
+      chosen: m.chosen,
+      provider: m.provider,
+      download: m.download,
+      notices: m.notices,
+      error: m.error,
+    })),
+  );
   useEffect(() => void useModelsStore.getState().refresh(), []);
   return (
     <details className="models" data-testid="models">

@@ -28,6 +28,7 @@ const info = (id: string, kind: 'vlm' | 'relevance', purpose: ModelInfo['purpose
   ref: { kind: 'registry', id },
   variant: purpose === 'hub' ? 'q4' : 'fp32',
   variants: ['fp32', 'q4'],
+  learnedHead: id === 'demo-relevance',
 });
 const MODELS = [
   info('demo-vlm', 'vlm', 'default'),
