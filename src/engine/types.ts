@@ -1,28 +1,24 @@
-// What asking a question involves, as the page and the command line see it: the settings of a
-// run, the per-frame selection KVTP made (scores, budgets, kept groups), and the answer's
-// figures. Produced by the worker, drawn by the page exactly as the pipeline used them.
+// What asking a question involves, as the engine's callers (the worker's protocol, the page, the
+// command line) see it: generation settings, the answer and its figures, and the engine's counters.
+// The selection itself (settings, scores, budgets, kept groups) is src/kvtp/selection.ts.
 
-import type { ReductionMethod } from '../kvtp/types.ts';
 import type { GpuTraffic } from '../vlm/gpu-meter.ts';
+import type { ErrorInfo } from '../core/errors.ts';
+import type { ReductionMethod } from '../kvtp/types.ts';
+import type { BenchShape } from '../kvtp/bench.ts';
+import type { CachedPackage } from '../models/cache.ts';
+import type { DtypeVariant } from '../models/manifest.ts';
+import type { ModelRef, ModelRefLike } from '../models/resolve.ts';
+import type { FrameStamp, VideoInfo } from '../video/types.ts';
+import type { Selection, SelectionSettings } from '../kvtp/selection.ts';
 
-/** Allocation as people choose it: KVTP (exact water-filling), the paper's exact formula, uniform, hard keyframes. */
-export type AllocationChoice = 'kvtp' | 'paper' | 'uniform' | 'hard';
-
-/** Which relevance head scores frames: SigLIP's logit or the package's learned predictor. */
-export type ScoreHead = 'logit' | 'learned';
-
-export interface SelectionSettings {
-  readonly method: ReductionMethod;
-  readonly allocation: AllocationChoice;
-  /** ρ in (0, 1]. */
-  readonly keepRatio: number;
-  /** Softmax temperature T of the allocation. */
-  readonly temperature: number;
-  readonly minPerFrame: number;
-  readonly head: ScoreHead;
-  /** Seed of random pruning (and of sampling). */
-  readonly seed: number;
-}
+export type {
+  AllocationChoice,
+  FrameSelection,
+  ScoreHead,
+  Selection,
+  SelectionSettings,
+} from '../kvtp/selection.ts';
 
 export interface GenerationSettings {
   readonly maxTokens: number;
@@ -37,34 +33,6 @@ export interface GenerationSettings {
 }
 
 export type AskSettings = SelectionSettings & { readonly generation: GenerationSettings };
-
-/** One frame as the pipeline used it. */
-export interface FrameSelection {
-  /** Timestamp in seconds. */
-  readonly t: number;
-  readonly score: number;
-  /** Tokens kept (k_i). */
-  readonly keep: number;
-  /** Tokens the frame had (N). */
-  readonly tokens: number;
-  /** Representative original index of each kept token, in the order they reach the model. */
-  readonly indices: readonly number[];
-  /** Original indices each kept token stands for. */
-  readonly groups: readonly (readonly number[])[];
-}
-
-/** KVTP's selection for one question: what the kept-token view draws. */
-export interface Selection {
-  readonly question: string;
-  readonly settings: SelectionSettings;
-  /** Token grid of a frame, [rows, columns]: it covers the model's whole (padded) input image. */
-  readonly grid: readonly [number, number];
-  /** Part of the model's input image the frame fills (top-left), as fractions [width, height]. */
-  readonly imageFit: readonly [number, number];
-  readonly frames: readonly FrameSelection[];
-  readonly visualTotal: number;
-  readonly visualKept: number;
-}
 
 export interface AnswerFigures {
   readonly visualTotal: number;
@@ -157,4 +125,163 @@ export interface WorkCounters {
   readonly textEncodes: number;
   readonly selections: number;
   readonly generations: number;
+}
+
+export interface AskArgs {
+  readonly question: string;
+  readonly settings: AskSettings;
+  /** The packages to ask with (ids or sources), and where the models run. */
+  readonly models: ModelChoice;
+}
+
+/**
+ * The packages to ask with. `provider`: `auto` (the default) runs the models on WebGPU where the
+ * page has it and on wasm otherwise; `wasm` keeps them on ONNX Runtime's CPU backend even with
+ * WebGPU (the KVTP kernels still run on the GPU), for small models where GPU dispatch costs more
+ * than it saves, or a GPU the WebGPU provider mishandles.
+ */
+export interface ModelChoice {
+  /**
+   * A package id of src/models/registry.ts (as before), or where the package comes from: a Hub
+   * repo, a served directory, or a folder the user picked (`folderRef(input.files)` from
+   * src/models/resolve.ts). A `ModelInfo.ref` of `listModels` can be passed as it is.
+   */
+  readonly vlm: ModelRefLike;
+  readonly relevance: ModelRefLike;
+  readonly provider?: 'auto' | 'wasm';
+}
+
+/** A package the app knows, as the model picker shows it. */
+export interface ModelInfo {
+  readonly id: string;
+  readonly kind: 'vlm' | 'relevance';
+  readonly title: string;
+  /** `default`: ships with the app, works offline; `hub`: downloaded; `test`: a fixture. */
+  readonly purpose: 'default' | 'hub' | 'test';
+  readonly source:
+    | { readonly kind: 'hub'; readonly repo: string; readonly revision: string }
+    | { readonly kind: 'app' };
+  /** What to pass as `ModelChoice.vlm` / `.relevance` to use it. */
+  readonly ref: ModelRef;
+  /** The weight variant this device would load (f16 ones only with shader-f16). */
+  readonly variant: DtypeVariant;
+  readonly variants: readonly DtypeVariant[];
+  /** A relevance model with a learned head besides SigLIP's logit (the page then offers it). */
+  readonly learnedHead: boolean;
+}
+
+export interface ModelList {
+  readonly models: readonly ModelInfo[];
+  /** Where models would run here, and whether the GPU has shader-f16. */
+  readonly provider: 'webgpu' | 'wasm';
+  readonly f16: boolean;
+}
+
+export interface ModelCacheListing {
+  /** False when the browser gives no OPFS: nothing survives the page. */
+  readonly persistent: boolean;
+  readonly packages: readonly CachedPackage[];
+  /** Bytes the cached packages take. */
+  readonly bytes: number;
+  /** navigator.storage.estimate(): the origin's usage and quota in bytes, when known. */
+  readonly usage: number | null;
+  readonly quota: number | null;
+}
+
+/** A model file being fetched (or found in the cache), for a download bar. */
+export interface DownloadStatus {
+  /** The package's id. */
+  readonly model: string;
+  /** Path of the file in the package, its place in the list. */
+  readonly file: string;
+  readonly fileIndex: number;
+  readonly files: number;
+  /** Bytes of this file so far, and its size (0 while unknown). */
+  readonly bytes: number;
+  readonly totalBytes: number;
+  /** Bytes of the whole package so far, and its size (0 while some file's size is unknown). */
+  readonly packageBytes: number;
+  readonly packageTotalBytes: number;
+  /** 0–100: of the package when its size is known, else of the file. */
+  readonly percent: number;
+  /** Recent download speed (0 for files from the cache). */
+  readonly bytesPerSecond: number;
+  readonly fromCache: boolean;
+}
+
+/**
+ * Something the page should show beside the work, not an error: `wasm-fallback` — WebGPU failed
+ * (`reason` says why) and the models run on the CPU backend; `cache-not-persistent` — downloads
+ * are not kept after the page closes; `device-lost` — the GPU device was lost since the last
+ * question (`reason` says why) and this one runs on a new device, the models loaded again.
+ */
+export interface Notice {
+  readonly type: 'notice';
+  readonly code: 'wasm-fallback' | 'cache-not-persistent' | 'device-lost';
+  readonly message: string;
+  readonly reason: ErrorInfo | null;
+}
+
+export interface BenchKernelsArgs {
+  readonly shapes: readonly BenchShape[];
+  readonly methods: readonly ReductionMethod[];
+  readonly keepRatio: number;
+  readonly runs: number;
+  readonly cpu: boolean;
+}
+
+export interface Capabilities {
+  readonly webgpu: boolean;
+  readonly adapter: string | null;
+  readonly f16: boolean;
+  readonly webcodecs: boolean;
+  /** Why WebGPU is not usable, when it is not. */
+  readonly gpuError: ErrorInfo | null;
+}
+
+export interface OpenArgs {
+  readonly file: Blob;
+  readonly name: string;
+  /** Number of frames to sample (1 to 256). */
+  readonly frames: number;
+  /** Longest edge of the thumbnails sent back as `frame` events (0: none). */
+  readonly thumbnailEdge?: number;
+}
+
+export interface OpenResult {
+  readonly info: VideoInfo;
+  readonly frames: readonly FrameStamp[];
+  /** Wall-clock milliseconds spent sampling (demux + decode). */
+  readonly elapsedMs: number;
+  /** Number of samples handed to the decoder (a few GOPs, never the whole video). */
+  readonly decodedSamples: number;
+  /** Bytes read from the file (container boxes and the decoded samples, never the whole file). */
+  readonly bytesRead: number;
+}
+
+/** Events a request may produce before its result. */
+export type PipelineEvent =
+  | {
+      readonly type: 'progress';
+      readonly stage: string;
+      readonly done: number;
+      readonly total: number;
+      /** Set while model files load: bytes, total, percent and speed. */
+      readonly download?: DownloadStatus;
+    }
+  | Notice
+  | { readonly type: 'video'; readonly info: VideoInfo }
+  | { readonly type: 'selection'; readonly selection: Selection }
+  | { readonly type: 'token'; readonly id: number; readonly text: string }
+  | {
+      readonly type: 'frame';
+      readonly index: number;
+      readonly t: number;
+      readonly thumbnail: ImageBitmap | null;
+    };
+
+/** What a piece of the engine's work gets: a signal that cancels it and where its events go. */
+export interface Work {
+  readonly signal: AbortSignal;
+  emit(event: PipelineEvent, transfer?: Transferable[]): void;
 }

@@ -7,7 +7,7 @@
 // `none` keeps every token whatever the budgets.
 
 import { totalBudget } from '../kvtp/allocate.ts';
-import type { AllocationChoice } from '../engine/types.ts';
+import type { AllocationChoice } from '../kvtp/selection.ts';
 import { vlmError } from './errors.ts';
 
 /** The total `choice` promises for L frames of N tokens at keep ratio ρ (paper: an upper bound). */

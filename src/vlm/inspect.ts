@@ -4,7 +4,7 @@
 // Runs after the answer, so the answer's own transfers and timings are not affected.
 
 import { onnxRuntime } from '../models/ort.ts';
-import type { Selection } from '../engine/types.ts';
+import type { Selection } from '../kvtp/selection.ts';
 import type { GenerateResult } from './decoder.ts';
 import type { LoadedVlm, VideoFeatures } from './pipeline.ts';
 import { referenceLogits, referenceRows, visionTokensOnCpu } from './reference.ts';

@@ -10,7 +10,7 @@ import { cpuBackend } from '../kvtp/cpu.ts';
 import { castTo, inputType, readFloat32 } from '../models/dtype.ts';
 import type { Ort, OrtTensor } from '../models/ort.ts';
 import { readback } from '../gpu/transfer.ts';
-import type { SelectionSettings } from '../engine/types.ts';
+import type { SelectionSettings } from '../kvtp/selection.ts';
 import { cacheNames } from './decoder.ts';
 import { frameTokens, type LoadedVlm, type VideoFeatures } from './pipeline.ts';
 import type { PromptFrame } from './prompt.ts';
