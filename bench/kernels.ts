@@ -2,7 +2,8 @@
 // on the issue's three shapes at keep ratio 0.2 with KVTP budgets, the CPU reference and the
 // WGSL kernels side by side, in Node (Dawn) and in headless Chromium (the pipeline worker),
 // on this machine's WebGPU (SwiftShader on CPU-only machines). Both sides are medians of --runs
-// after one warm-up run; the GPU side reuses pooled buffers. Prints numbers and ratios;
+// after one warm-up run; the GPU side is the engine's own per-device KVTP backend and buffer pool
+// (src/engine/device.ts), in Node as in the worker, so it measures what questions run. Prints numbers and ratios;
 // asserts nothing. Options: --runs N (runs per cell, default 3), --shapes 0,1,2,
 // --methods random,tome,prumerge, --no-cpu, --no-browser.
 
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ensureBuilt } from '../cli/build.ts';
 import { openSession } from '../cli/browser.ts';
 import { nodeGpu } from '../cli/node-gpu.ts';
+import { DeviceSlot } from '../src/engine/device.ts';
 import { acquireGpu } from '../src/gpu/device.ts';
 import { BENCH_SHAPES, benchShape, type BenchRow } from '../src/kvtp/bench.ts';
 import type { ReductionMethod } from '../src/kvtp/types.ts';
@@ -38,13 +40,15 @@ async function main() {
   console.log(
     `bench:kernels — keep ratio 0.2 (KVTP exact budgets), CPU and GPU medians of ${runs} runs after a warm-up`,
   );
-  const ctx = await acquireGpu(await nodeGpu());
+  const gpu = await nodeGpu();
+  const resources = await new DeviceSlot(() => acquireGpu(gpu)).resources();
+  const { ctx } = resources;
   const { vendor, architecture, description } = ctx.adapterInfo;
   console.log(`  Node: Dawn on ${[vendor, architecture, description].filter(Boolean).join(' ')}`);
   const node: BenchRow[] = [];
   for (const shape of shapes) {
     process.stdout.write(`  Node: ${shape.name} …\n`);
-    node.push(...(await benchShape(ctx, shape, methods, args)));
+    node.push(...(await benchShape(resources, shape, methods, args)));
   }
   ctx.device.destroy();
 

@@ -1,17 +1,17 @@
-// The worker's model commands for the page's model picker and cache panel: `listModels` (the
+// The engine's model commands for the page's model picker and cache panel: `listModels` (the
 // packages the app knows and the variant this device would load), `modelCache` (what the
 // persistent cache holds, per package: files, bytes, complete or partial) and `clearModelCache`
-// (all of it, or one package). The events loading sends are in model-events.ts.
+// (all of it, or one package). The events loading sends are in notices.ts.
 
-import { acquireGpu } from '../gpu/device.ts';
 import { cacheListing } from '../models/cache.ts';
 import { chooseVariant, type ModelManifest } from '../models/manifest.ts';
 import { DEFAULT_RELEVANCE, DEFAULT_VLM, HUB_RELEVANCE, HUB_VLMS } from '../models/registry.ts';
 import { CodedError } from '../core/errors.ts';
-import type { Handler } from '../worker/handlers.ts';
-import { MANIFESTS, modelStore } from './models.ts';
-import type { ModelInfo, ModelCacheListing } from '../worker/protocol.ts';
-import { gpu } from './state.ts';
+import type { DeviceSlot } from './device.ts';
+import { MANIFESTS, type ModelHost } from './models.ts';
+import type { ModelCacheListing, ModelInfo, ModelList } from './types.ts';
+
+type Provider = 'auto' | 'wasm' | undefined;
 
 /** Which packages are what, for the picker. */
 function purpose(m: ModelManifest): ModelInfo['purpose'] {
@@ -21,18 +21,19 @@ function purpose(m: ModelManifest): ModelInfo['purpose'] {
   return 'test';
 }
 
-async function target(provider: 'auto' | 'wasm' | undefined) {
+async function target(device: DeviceSlot, provider: Provider) {
   if (provider === 'wasm') return { provider: 'wasm', hasF16: false } as const;
   try {
-    const ctx = await gpu(() => acquireGpu(navigator.gpu));
+    const ctx = await device.context();
     return { provider: 'webgpu', hasF16: ctx.hasF16 } as const;
   } catch {
     return { provider: 'wasm', hasF16: false } as const;
   }
 }
 
-export const listModels: Handler<'listModels'> = async (args) => {
-  const t = await target(args.provider);
+/** The packages the app knows, with the variant this device would load. */
+export async function listModels(device: DeviceSlot, provider: Provider): Promise<ModelList> {
+  const t = await target(device, provider);
   const models: ModelInfo[] = MANIFESTS.map((m) => ({
     id: m.id,
     kind: m.kind,
@@ -45,13 +46,19 @@ export const listModels: Handler<'listModels'> = async (args) => {
     ref: { kind: 'registry', id: m.id },
     variant: chooseVariant(m.variants, t),
     variants: m.variants.available,
+    learnedHead: m.kind === 'relevance' && m.files.head !== null,
   }));
   return { models, provider: t.provider, f16: t.hasF16 };
-};
+}
 
-async function listing(provider?: 'auto' | 'wasm'): Promise<ModelCacheListing> {
-  const store = modelStore();
-  const packages = cacheListing(await store.list(), MANIFESTS, await target(provider));
+/** What the persistent cache holds, per package. */
+export async function modelCache(
+  models: ModelHost,
+  device: DeviceSlot,
+  provider?: Provider,
+): Promise<ModelCacheListing> {
+  const { store } = models;
+  const packages = cacheListing(await store.list(), MANIFESTS, await target(device, provider));
   const estimate =
     typeof navigator !== 'undefined' && navigator.storage?.estimate
       ? await navigator.storage.estimate().catch(() => null)
@@ -65,18 +72,18 @@ async function listing(provider?: 'auto' | 'wasm'): Promise<ModelCacheListing> {
   };
 }
 
-export const modelCache: Handler<'modelCache'> = async (args) => listing(args.provider);
-
-export const clearModelCache: Handler<'clearModelCache'> = async (args) => {
-  const store = modelStore();
-  if (args.package !== undefined) {
-    const known = (await listing()).packages.some((p) => p.key === args.package);
-    if (!known) {
-      throw new CodedError('not-cached', `No package "${args.package}" is in the model cache`);
-    }
-    await store.clear(`${args.package}/`);
+/** Empty the cache, or one package of it (`not-cached` when there is no such package). */
+export async function clearModelCache(
+  models: ModelHost,
+  device: DeviceSlot,
+  pkg: string | undefined,
+): Promise<ModelCacheListing> {
+  if (pkg !== undefined) {
+    const known = (await modelCache(models, device)).packages.some((p) => p.key === pkg);
+    if (!known) throw new CodedError('not-cached', `No package "${pkg}" is in the model cache`);
+    await models.store.clear(`${pkg}/`);
   } else {
-    await store.clear('hub/');
+    await models.store.clear('hub/');
   }
-  return listing();
-};
+  return modelCache(models, device);
+}

@@ -1,4 +1,4 @@
-// The worker's side of model sources: a `ModelChoice` entry (a registry id, a Hub repo, a served
+// The engine's side of model sources: a `ModelChoice` entry (a registry id, a Hub repo, a served
 // directory, a picked folder) resolved to its manifest once and remembered, with a key that tells
 // two sources apart (for the loaded sessions and the video features made with them) and what is
 // known to be in the package (for choosing a variant among the files a folder has).
@@ -7,9 +7,6 @@ import type { ModelManifest } from '../models/manifest.ts';
 import { asRef, presentFiles, resolveManifest, type ModelRefLike } from '../models/resolve.ts';
 
 type ManifestOf<K extends ModelManifest['kind']> = Extract<ModelManifest, { kind: K }>;
-
-const resolved = new Map<string, Promise<ModelManifest>>();
-const present = new WeakMap<ModelManifest, ((path: string) => boolean) | null>();
 
 /** A key that differs between any two sources (a folder by name, file count and bytes). */
 export function refKey(ref: ModelRefLike): string {
@@ -21,34 +18,41 @@ export function refKey(ref: ModelRefLike): string {
   return `folder:${r.name}|${r.files.length}|${bytes}`;
 }
 
-/** The manifest `ref` stands for (resolved once; a failure is forgotten so it can be retried). */
-export function resolveRef<K extends ModelManifest['kind']>(
-  ref: ModelRefLike,
-  kind: K,
-  signal?: AbortSignal,
-): Promise<ManifestOf<K>> {
-  const key = `${kind}|${refKey(ref)}`;
-  let p = resolved.get(key);
-  if (!p) {
-    p = resolveManifest(ref, kind, {
-      get origin() {
-        return new URL(import.meta.env.BASE_URL, self.location.origin).href;
-      },
-      fetchJson: async (url) => {
-        const r = await fetch(url, signal ? { signal } : {}).catch(() => null);
-        return r?.ok ? r.json().catch(() => null) : null;
-      },
-    }).then((m) => {
-      present.set(m, presentFiles(ref));
-      return m;
-    });
-    resolved.set(key, p);
-    p.catch(() => resolved.delete(key));
-  }
-  return p as Promise<ManifestOf<K>>;
-}
+/** Sources resolved to manifests, each once (a failure is forgotten so it can be retried). */
+export class ModelRefs {
+  private readonly resolved = new Map<string, Promise<ModelManifest>>();
+  private readonly present = new WeakMap<ModelManifest, ((path: string) => boolean) | null>();
 
-/** Files known to be in `manifest`'s package (a folder, a listed directory), or null. */
-export function presentIn(manifest: ModelManifest): ((path: string) => boolean) | null {
-  return present.get(manifest) ?? null;
+  /** @param origin the app's base URL, against which app-served packages resolve */
+  constructor(private readonly origin: string) {}
+
+  /** The manifest `ref` stands for. */
+  resolve<K extends ModelManifest['kind']>(
+    ref: ModelRefLike,
+    kind: K,
+    signal?: AbortSignal,
+  ): Promise<ManifestOf<K>> {
+    const key = `${kind}|${refKey(ref)}`;
+    let p = this.resolved.get(key);
+    if (!p) {
+      p = resolveManifest(ref, kind, {
+        origin: this.origin,
+        fetchJson: async (url) => {
+          const r = await fetch(url, signal ? { signal } : {}).catch(() => null);
+          return r?.ok ? r.json().catch(() => null) : null;
+        },
+      }).then((m) => {
+        this.present.set(m, presentFiles(ref));
+        return m;
+      });
+      this.resolved.set(key, p);
+      p.catch(() => this.resolved.delete(key));
+    }
+    return p as Promise<ManifestOf<K>>;
+  }
+
+  /** Files known to be in `manifest`'s package (a folder, a listed directory), or null. */
+  presentIn(manifest: ModelManifest): ((path: string) => boolean) | null {
+    return this.present.get(manifest) ?? null;
+  }
 }

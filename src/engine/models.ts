@@ -1,7 +1,7 @@
-// The worker's models: manifests by id or by source (model-refs.ts), packages loaded once (files
+// The engine's models: manifests by id or by source (model-refs.ts), packages loaded once (files
 // from the store or the network with progress, checked against the device's limits before any
-// download, then sessions: WebGPU on the worker's own device, or wasm when WebGPU is missing), and
-// the features of the open video, computed once per (video, models) and reused.
+// download, then sessions: WebGPU on the engine's own device, or wasm when WebGPU is missing).
+// ModelHost holds all of it; a lost device makes it forget the sessions made on that device.
 
 import type { GpuContext } from '../gpu/device.ts';
 import { parseHeadFile } from '../kvtp/head-file.ts';
@@ -22,17 +22,17 @@ import { fileUrl } from '../models/source.ts';
 import { cacheNames, KvDecoder } from '../vlm/decoder.ts';
 import { TopK } from '../vlm/sample.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
-
-/** Candidates read back per decoding step (sampling picks among them; greedy takes the first). */
-const CANDIDATES = 64;
 import type { LoadedVlm } from '../vlm/pipeline.ts';
 import { PromptBuilder, templateOf } from '../vlm/prompt.ts';
 import { CodedError } from '../core/errors.ts';
 import { volatileCacheNotice } from './notices.ts';
-import { presentIn, refKey, resolveRef } from './model-refs.ts';
-import type { PipelineEvent } from '../worker/protocol.ts';
+import { ModelRefs, refKey } from './model-refs.ts';
+import type { PipelineEvent } from './types.ts';
 
-/** Every package the worker knows, by id. */
+/** Candidates read back per decoding step (sampling picks among them; greedy takes the first). */
+const CANDIDATES = 64;
+
+/** Every package the engine knows, by id. */
 export const MANIFESTS: readonly ModelManifest[] = REGISTRY;
 
 export function manifestById<K extends ModelManifest['kind']>(
@@ -49,13 +49,6 @@ export function manifestById<K extends ModelManifest['kind']>(
   return m as Extract<ModelManifest, { kind: K }>;
 }
 
-let store: ModelStore | null = null;
-/** Where downloaded model files are kept: OPFS, or memory where the browser has none. */
-export function modelStore(): ModelStore {
-  store ??= OpfsStore.available() ? new OpfsStore() : new MemoryStore();
-  return store;
-}
-
 export interface LoadContext {
   readonly gpu: GpuContext | null;
   readonly signal: AbortSignal;
@@ -65,15 +58,17 @@ export interface LoadContext {
   onNotice?(notice: PipelineEvent): void;
 }
 
-const loaded = new Map<string, Promise<LoadedVlm | RelevanceModel>>();
-
-async function files(m: ModelManifest, ctx: LoadContext, extra: string[]) {
+async function files(host: ModelHost, m: ModelManifest, ctx: LoadContext, extra: string[]) {
   const provider = ctx.gpu ? 'webgpu' : 'wasm';
-  const variant = variantFor(m, { provider, hasF16: ctx.gpu?.hasF16 ?? false }, presentIn(m));
-  const origin = new URL(import.meta.env.BASE_URL, self.location.origin).href;
-  if (m.source.kind === 'hub' && !modelStore().persistent) ctx.onNotice?.(volatileCacheNotice());
+  const variant = variantFor(
+    m,
+    { provider, hasF16: ctx.gpu?.hasF16 ?? false },
+    host.refs.presentIn(m),
+  );
+  const { origin, store } = host;
+  if (m.source.kind === 'hub' && !store.persistent) ctx.onNotice?.(volatileCacheNotice());
   const got = await loadPackageFiles(m, variant, {
-    store: modelStore(),
+    store,
     signal: ctx.signal,
     origin,
     onProgress: (p) => ctx.onProgress({ ...p, model: m.id }),
@@ -112,9 +107,9 @@ const readJson = async (f: Map<string, Blob>, path: string): Promise<object> => 
   return blob ? (JSON.parse(await blob.text()) as object) : {};
 };
 
-async function loadVlmNow(m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> {
+async function loadVlmNow(host: ModelHost, m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> {
   const ort = onnxRuntime();
-  const { got, variant } = await files(m, ctx, ['tokenizer_config.json']);
+  const { got, variant } = await files(host, m, ctx, ['tokenizer_config.json']);
   // vision tokens and token embeddings stay on the GPU (reduced and spliced there), the KV cache
   // and the logits too (src/vlm/decoder.ts): only top-K candidates are read back per step
   const vision = await createSession(
@@ -159,9 +154,13 @@ async function loadVlmNow(m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> 
   };
 }
 
-async function loadRelevanceNow(m: RelevanceManifest, ctx: LoadContext): Promise<RelevanceModel> {
+async function loadRelevanceNow(
+  host: ModelHost,
+  m: RelevanceManifest,
+  ctx: LoadContext,
+): Promise<RelevanceModel> {
   const ort = onnxRuntime();
-  const { got, variant } = await files(m, ctx, ['tokenizer_config.json']);
+  const { got, variant } = await files(host, m, ctx, ['tokenizer_config.json']);
   const opts = sessionOptions(ctx);
   const text = await createSession(ort, got, m.files.textModel, variant, opts);
   const vision = await createSession(ort, got, m.files.visionModel, variant, opts);
@@ -179,38 +178,56 @@ async function loadRelevanceNow(m: RelevanceManifest, ctx: LoadContext): Promise
   );
 }
 
-/**
- * The loaded VLM `ref` (a registry id or a source; loaded on first use; a failed load is
- * forgotten so it can be retried).
- */
-export function loadVlm(ref: ModelRefLike, ctx: LoadContext): Promise<LoadedVlm> {
-  return remember(`vlm:${refKey(ref)}:${ctx.gpu ? 'webgpu' : 'wasm'}`, async () =>
-    loadVlmNow(await resolveRef(ref, 'vlm', ctx.signal), ctx),
-  ) as Promise<LoadedVlm>;
-}
-
-export function loadRelevance(ref: ModelRefLike, ctx: LoadContext): Promise<RelevanceModel> {
-  return remember(`rel:${refKey(ref)}:${ctx.gpu ? 'webgpu' : 'wasm'}`, async () =>
-    loadRelevanceNow(await resolveRef(ref, 'relevance', ctx.signal), ctx),
-  ) as Promise<RelevanceModel>;
-}
-
 /** A key naming a model choice's sources (for work made with those models, e.g. features). */
 export function choiceKey(vlm: ModelRefLike, relevance: ModelRefLike): string {
   return `${refKey(vlm)}|${refKey(relevance)}`;
 }
 
-function remember(key: string, load: () => Promise<LoadedVlm | RelevanceModel>) {
-  let p = loaded.get(key);
-  if (!p) {
-    p = load();
-    loaded.set(key, p);
-    p.catch(() => loaded.delete(key));
-  }
-  return p;
-}
+/** The engine's models: where their files are kept, their manifests and their loaded sessions. */
+export class ModelHost {
+  /** Where downloaded model files are kept: OPFS, or memory where the browser has none. */
+  readonly store: ModelStore;
+  readonly refs: ModelRefs;
+  private readonly loaded = new Map<string, Promise<LoadedVlm | RelevanceModel>>();
 
-/** Forget loaded sessions (after a lost device: they were made on it). */
-export function forgetModels(): void {
-  loaded.clear();
+  /** @param origin the app's base URL (app-served packages and the demo load from it) */
+  constructor(
+    readonly origin: string,
+    store?: ModelStore,
+  ) {
+    this.store = store ?? (OpfsStore.available() ? new OpfsStore() : new MemoryStore());
+    this.refs = new ModelRefs(origin);
+  }
+
+  /**
+   * The loaded VLM `ref` (a registry id or a source; loaded on first use; a failed load is
+   * forgotten so it can be retried).
+   */
+  vlm(ref: ModelRefLike, ctx: LoadContext): Promise<LoadedVlm> {
+    return this.remember(`vlm:${refKey(ref)}:${ctx.gpu ? 'webgpu' : 'wasm'}`, async () =>
+      loadVlmNow(this, await this.refs.resolve(ref, 'vlm', ctx.signal), ctx),
+    ) as Promise<LoadedVlm>;
+  }
+
+  /** The loaded relevance model `ref`, as `vlm` does it. */
+  relevance(ref: ModelRefLike, ctx: LoadContext): Promise<RelevanceModel> {
+    return this.remember(`rel:${refKey(ref)}:${ctx.gpu ? 'webgpu' : 'wasm'}`, async () =>
+      loadRelevanceNow(this, await this.refs.resolve(ref, 'relevance', ctx.signal), ctx),
+    ) as Promise<RelevanceModel>;
+  }
+
+  /** Forget loaded sessions (after a lost device: they were made on it). */
+  forget(): void {
+    this.loaded.clear();
+  }
+
+  private remember(key: string, load: () => Promise<LoadedVlm | RelevanceModel>) {
+    let p = this.loaded.get(key);
+    if (!p) {
+      p = load();
+      this.loaded.set(key, p);
+      p.catch(() => this.loaded.delete(key));
+    }
+    return p;
+  }
 }

@@ -1,10 +1,10 @@
-// Events the worker sends while it loads models: download progress with bytes, total, percent and
+// Events the engine sends while it loads models: download progress with bytes, total, percent and
 // speed (per file and for the whole package), and notices the page shows beside the work (the
 // models on the CPU backend because WebGPU failed; a model cache that does not persist).
 
 import type { PackageProgress } from '../models/loader.ts';
 import { toErrorInfo } from '../core/errors.ts';
-import type { DownloadStatus, PipelineEvent } from '../worker/protocol.ts';
+import type { DownloadStatus, PipelineEvent } from './types.ts';
 
 /** A progress event for one file of a package being loaded. */
 export function downloadEvent(model: string, p: PackageProgress): PipelineEvent {

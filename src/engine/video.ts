@@ -1,19 +1,15 @@
-// `open`: sample a video's frames, report them as they come (with thumbnails for the page), and
-// keep them as the worker's open video. A new `open` cancels the running one; the old video stays
+// Opening a video: sample its frames and report them as they come (with thumbnails for the page).
+// The engine keeps the result as its open video only once this has answered: the old video stays
 // open until the new one has been sampled, so a failed or cancelled open loses nothing. An open
 // cancelled at any point before it answers (even while its last thumbnails are made) never
-// becomes the open video: what the worker holds is always the last open that answered a result.
-// `video` tells which video that is.
+// becomes the open video.
 
 import { sampleVideo, type SampledVideo } from '../video/index.ts';
-import type { Handler } from '../worker/handlers.ts';
-import { currentVideo, setCurrentVideo } from './state.ts';
-import { countDecode } from './question.ts';
 import { throwIfAborted } from '../core/errors.ts';
-import type { OpenResult } from '../worker/protocol.ts';
+import type { OpenArgs, OpenResult, Work } from './types.ts';
 
-export const openVideo: Handler<'open'> = async (args, { signal, emit }) => {
-  const started = performance.now();
+/** The sampled video of `args.file`, its frames and thumbnails reported to `work` as they come. */
+export async function sampleForOpen(args: OpenArgs, { signal, emit }: Work): Promise<SampledVideo> {
   const thumbnailEdge = args.thumbnailEdge ?? 0;
   const thumbnails: Promise<void>[] = [];
   const video = await sampleVideo(args.file, args.name, {
@@ -42,18 +38,11 @@ export const openVideo: Handler<'open'> = async (args, { signal, emit }) => {
     for (const f of video.frames) f.bitmap.close();
     throw e;
   }
-  setCurrentVideo(video);
-  countDecode();
-  return { ...summary(video), elapsedMs: performance.now() - started };
-};
+  return video;
+}
 
-/** The open video's facts and frame times, or null when none is open. */
-export const openedVideo: Handler<'video'> = () => {
-  const video = currentVideo();
-  return Promise.resolve(video && summary(video));
-};
-
-function summary(video: SampledVideo): Omit<OpenResult, 'elapsedMs'> {
+/** A video's facts and frame times, as the open result reports them. */
+export function videoSummary(video: SampledVideo): Omit<OpenResult, 'elapsedMs'> {
   return {
     info: video.info,
     frames: video.frames.map(({ index, t }) => ({ index, t })),
@@ -69,4 +58,9 @@ function thumbnail(bitmap: ImageBitmap, edge: number): Promise<ImageBitmap> {
     resizeHeight: Math.max(1, Math.round(bitmap.height * scale)),
     resizeQuality: 'medium',
   });
+}
+
+/** Free the decoded frames a sampled video holds. */
+export function closeVideo(video: SampledVideo): void {
+  for (const f of video.frames) f.bitmap.close();
 }

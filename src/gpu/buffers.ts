@@ -2,6 +2,7 @@
 // (rounded up to an eighth of the next power of two, at least 256 bytes), released back after
 // use and reused, so a repeated dispatch chain allocates nothing after its first run.
 
+import { countGpuObject } from './counters.ts';
 import { checkStorageSize, type GpuContext } from './device.ts';
 import { STORAGE } from './usage.ts';
 
@@ -20,6 +21,7 @@ export class BufferPool {
     const reuse = this.free.get(key)?.pop();
     if (reuse) return reuse;
     const buffer = this.ctx.device.createBuffer({ size, usage, label: `pool:${what}` });
+    countGpuObject(this.ctx.device, 'pooledBuffers');
     this.sizes.set(buffer, key);
     this.allocated += size;
     return buffer;

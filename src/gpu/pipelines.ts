@@ -2,6 +2,8 @@
 // source, the entry point and the override constants (workgroup sizes are overrides chosen by
 // the driver, never literals repeated in WGSL).
 
+import { countGpuObject } from './counters.ts';
+
 export type OverrideConstants = Readonly<Record<string, number>>;
 
 export class PipelineCache {
@@ -25,6 +27,7 @@ export class PipelineCache {
         layout: 'auto',
         compute: { module: this.module(code, label), entryPoint, constants: { ...constants } },
       });
+      countGpuObject(this.device, 'pipelines');
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
@@ -39,6 +42,7 @@ export class PipelineCache {
     let module = this.modules.get(code);
     if (!module) {
       module = this.device.createShaderModule({ label, code });
+      countGpuObject(this.device, 'shaderModules');
       this.modules.set(code, module);
     }
     return module;

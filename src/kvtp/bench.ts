@@ -3,14 +3,15 @@
 // dispatch chain from encoding to queue completion with the tokens already on the GPU (as the
 // vision encoder leaves them), its buffers taken from a pool that the warm-up run filled (as
 // the app's repeated selections would); CPU time is the reference on the same data, also after
-// a warm-up run (JIT). Both are medians of `runs`. No readback timed. In Node the wait for the
+// a warm-up run (JIT). Both are medians of `runs`. No readback timed. The GPU side is the very
+// backend the engine keeps per device (src/engine/device.ts: one GpuKvtp with its BufferPool),
+// passed in, so its compiled kernels and pooled buffers are the ones questions reuse. In Node the wait for the
 // GPU blocks in short sleeps (Dawn's Node binding spins a core while it waits; Chromium's not).
 
-import { BufferPool } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { upload } from '../gpu/transfer.ts';
 import { allocateCpu } from './allocate.ts';
-import { GpuKvtp } from './gpu.ts';
+import type { GpuKvtp } from './gpu.ts';
 import { gatherCpu, reduceFramesCpu } from './reduce-cpu.ts';
 import type { FrameTokens, ReductionMethod } from './types.ts';
 
@@ -106,7 +107,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Time every method on `shape`: the CPU reference (when asked) and the GPU, `runs` times each. */
 export async function benchShape(
-  ctx: GpuContext,
+  { ctx, kvtp: gpu }: { readonly ctx: GpuContext; readonly kvtp: GpuKvtp },
   shape: BenchShape,
   methods: readonly ReductionMethod[],
   options: { keepRatio?: number; runs?: number; cpu?: boolean } = {},
@@ -114,8 +115,6 @@ export async function benchShape(
   const { keepRatio = 0.2, runs = 5, cpu = true } = options;
   const t = benchTokens(shape);
   const keep = benchBudgets(t, keepRatio);
-  const pool = new BufferPool(ctx);
-  const gpu = new GpuKvtp(ctx, { pool });
   const features = upload(ctx, t.features);
   const keys = t.keys ? upload(ctx, t.keys) : null;
   const rows: BenchRow[] = [];
@@ -155,8 +154,6 @@ export async function benchShape(
   } finally {
     features.destroy();
     keys?.destroy();
-    gpu.dispose();
-    pool.trim();
   }
   return rows;
 }

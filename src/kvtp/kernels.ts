@@ -3,6 +3,7 @@
 // chain's buffers come from (fresh, or a BufferPool that later runs reuse).
 
 import type { BufferPool } from '../gpu/buffers.ts';
+import { countGpuObject } from '../gpu/counters.ts';
 import { checkStorageSize, type GpuContext } from '../gpu/device.ts';
 import { STORAGE, UNIFORM } from '../gpu/usage.ts';
 
@@ -34,6 +35,7 @@ export class KernelFamily {
     });
     this.pipelineLayout = device.createPipelineLayout({ label, bindGroupLayouts: [this.layout] });
     this.module = device.createShaderModule({ label, code });
+    countGpuObject(device, 'shaderModules');
   }
 
   pipeline(entryPoint: string): GPUComputePipeline {
@@ -45,6 +47,7 @@ export class KernelFamily {
         layout: this.pipelineLayout,
         compute: { module: this.module, entryPoint, ...constants },
       });
+      countGpuObject(this.device, 'pipelines');
       this.pipelines.set(entryPoint, p);
     }
     return p;

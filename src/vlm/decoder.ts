@@ -306,7 +306,7 @@ export class KvDecoder {
     const prefill = meter.take();
     options.onPrefilled?.();
     const steps: StepRecord[] = [];
-    let stopped: GenerateResult['stopped'] = 'length';
+    let stopped: GenerateResult['stopped'] = 'max-tokens';
     while (ids.length < options.maxNewTokens) {
       if (options.signal?.aborted) {
         stopped = 'cancelled';

@@ -26,7 +26,7 @@ export interface StepRecord extends GpuTraffic {
 
 export interface GenerateResult {
   readonly ids: number[];
-  readonly stopped: 'eos' | 'length' | 'cancelled';
+  readonly stopped: 'eos' | 'max-tokens' | 'cancelled';
   /** performance.now() when the first token's candidates were known (prefill done). */
   readonly firstTokenAt: number;
   /** Milliseconds of the decoder's prefill (all chunks) up to the first token's candidates. */

@@ -6,8 +6,7 @@
 // kept-gpu.ts, embeds-gpu.ts) and only budgets, provenance and top-K candidates are read back;
 // on wasm (and wherever a model's tensors are not f32) everything is CPU tensors.
 
-import { GpuKvtp } from '../kvtp/gpu.ts';
-import type { AllocationParams, FrameTokens, KvtpBackend } from '../kvtp/types.ts';
+import type { AllocationParams, FrameTokens } from '../kvtp/types.ts';
 import type { VlmManifest } from '../models/manifest.ts';
 import type { Ort, OrtSession, OrtTensor } from '../models/ort.ts';
 import { floatTensor, inputType, readFloat32 } from '../models/dtype.ts';
@@ -18,7 +17,7 @@ import type {
   FrameSelection,
   Selection,
   SelectionSettings,
-} from '../engine/types.ts';
+} from '../kvtp/selection.ts';
 import { checkPromise } from './budgets.ts';
 import type { KvDecoder, GenerateOptions, GenerateResult } from './decoder.ts';
 import { isGpuEmbeds, spliceOnGpu, type EmbedsOnGpu } from './embeds-gpu.ts';
@@ -26,7 +25,8 @@ import { vlmError } from './errors.ts';
 import { prefillFlops } from './flops.ts';
 import { bufferOf, pipelinesFor, storageBuffer } from './gpu-tensors.ts';
 import type { Provenance } from '../kvtp/gpu-read.ts';
-import { reduceOnGpu, type KeptOnGpu } from './kept-gpu.ts';
+import type { KeptOnGpu } from './kept-gpu.ts';
+import type { ComputePath } from './compute-path.ts';
 import type { PromptBuilder } from './prompt.ts';
 import { spliceCpu } from './splice.ts';
 
@@ -163,7 +163,7 @@ export function frameTokens(t: VisionTokens, features: Float32Array): FrameToken
 
 /** KVTP's selection for a question: scores, budgets, the reduction, in what the page draws. */
 export async function selectTokens(
-  backend: KvtpBackend,
+  path: ComputePath,
   relevance: RelevanceModel,
   video: VideoFeatures,
   question: string,
@@ -176,6 +176,7 @@ export async function selectTokens(
 }> {
   const t = video.tokens;
   const relevanceStart = performance.now();
+  const backend = path.kvtp;
   const scores = await relevance.scores(
     backend,
     video.frameEmbeddings,
@@ -194,17 +195,7 @@ export async function selectTokens(
   const none = settings.method === 'none';
   const budgets = none ? Array<number>(t.frames).fill(t.tokens) : allocation.keep!;
   const params = { method: settings.method, keep: budgets, seed: settings.seed };
-  let kept: Kept;
-  if (t.gpu) {
-    if (!(backend instanceof GpuKvtp)) {
-      throw vlmError('no-gpu', 'The vision tokens are on the GPU but the KVTP backend is not');
-    }
-    const g = await reduceOnGpu(backend, { ...t, buffer: t.gpu }, params);
-    kept = { provenance: g.provenance, features: null, gpu: g, release: () => g.release() };
-  } else {
-    const r = await backend.reduce(frameTokens(t, t.cpu!), params);
-    kept = { provenance: r, features: r.features, gpu: null, release: () => {} };
-  }
+  const kept = await path.reduce(t, params);
   const reduceMs = performance.now() - reduceStart;
   const p = kept.provenance;
   const frames: FrameSelection[] = video.times.map((time, f) => {

@@ -1,14 +1,16 @@
-// The pipeline worker: owns the GPU device, the open video and (later) the models. It runs one
-// handler per request, streams events, answers with one result or error, and aborts a request
-// when asked. The UI thread never does heavy work; it only draws what this worker reports.
+// The pipeline worker: the adapter between the message protocol and the engine it holds (which
+// owns the GPU device, the models and the open video). It runs one handler per request, streams
+// events, answers with one result or error, and aborts a request when asked. The UI thread never
+// does heavy work; it only draws what this worker reports.
 
 /// <reference lib="webworker" />
 import { toErrorInfo } from '../core/errors.ts';
-import { exclusive, handlers, type Handler } from './handlers.ts';
+import { exclusive, handlersFor, workerEngine, type Handler } from './handlers.ts';
 import type { CommandName, FromWorker, ToWorker } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
+const handlers = handlersFor(workerEngine());
 const running = new Map<number, { command: CommandName; controller: AbortController }>();
 
 function post(message: FromWorker, transfer: Transferable[] = []) {

@@ -10,12 +10,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type AutomationSession } from '../../cli/browser.ts';
-import type {
-  AskResult,
-  AskSettings,
-  Selection,
-  WorkCounters,
-} from '../../src/engine/types.ts';
+import type { EngineCounters } from '../../src/engine/engine.ts';
+import type { AskResult, AskSettings, Selection } from '../../src/engine/types.ts';
 import type { ModelChoice, OpenResult } from '../../src/worker/protocol.ts';
 import { FIXTURE_VLM } from '../../src/models/registry.ts';
 import { testVideo } from '../fixtures/videos.ts';
@@ -44,8 +40,8 @@ const settings: AskSettings = {
   generation: { maxTokens: 6, temperature: 0, topP: 1 },
 };
 
-async function counters(): Promise<WorkCounters> {
-  const c = await session.request<WorkCounters>('counters', {});
+async function counters(): Promise<EngineCounters> {
+  const c = await session.request<EngineCounters>('counters', {});
   if (c.error) throw new Error(c.error.message);
   return c.result;
 }
@@ -138,6 +134,23 @@ describe('ask', () => {
     expect(after).toMatchObject({ videoDecodes: 1, visionEncodes: 1, relevanceImageEncodes: 1 });
     expect(after.selections).toBe(before.selections + 2);
     expect(after.generations).toBe(before.generations + 1);
+  });
+
+  it('makes no new shader module, pipeline or pooled buffer for further questions on the video', async () => {
+    // the KVTP kernels, their pipelines and buffer pool live as long as the device
+    const before = await counters();
+    expect(before.gpuObjects).not.toBeNull();
+    expect(before.gpuObjects!.shaderModules).toBeGreaterThan(0);
+    expect(before.gpuObjects!.pipelines).toBeGreaterThan(0);
+    expect(before.gpuObjects!.pooledBuffers).toBeGreaterThan(0);
+    for (const question of ['What colour was the triangle?', 'Where was the square?']) {
+      const r = await session.request<AskResult>('ask', { question, settings, models });
+      if (r.error) throw new Error(r.error.message);
+      expect(r.result.path).toBe('gpu');
+    }
+    const after = await counters();
+    expect(after.gpuObjects).toEqual(before.gpuObjects);
+    expect(after.generations).toBe(before.generations + 2);
   });
 });
 

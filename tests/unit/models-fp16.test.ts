@@ -18,6 +18,7 @@ import {
   selectTokens,
   type LoadedVlm,
 } from '../../src/vlm/pipeline.ts';
+import { cpuPath } from '../../src/vlm/compute-path.ts';
 import { asFolder, loadFixtureRelevance, loadFixtureVlm } from '../fixtures/packages.ts';
 
 const settings = {
@@ -92,7 +93,13 @@ describe('fp16 fixture variant on wasm', () => {
     const ort = onnxRuntime();
     const run = async (m: typeof f32) => {
       const video = await encodeVideo(ort, m.vlm, m.rel, frames(), 3);
-      const sel = await selectTokens(cpuBackend(), m.rel, video, 'Which colour?', settings);
+      const sel = await selectTokens(
+        cpuPath(cpuBackend()),
+        m.rel,
+        video,
+        'Which colour?',
+        settings,
+      );
       const answer = await answerQuestion(ort, m.vlm, video, sel.selection, sel.kept, {
         maxNewTokens: 4,
         temperature: 0,
@@ -109,7 +116,8 @@ describe('fp16 fixture variant on wasm', () => {
     expect(b.answer.promptTokens).toBe(a.answer.promptTokens);
     expect(b.answer.generation.ids.length).toBeGreaterThan(0);
     // the float16 cache grew by one per token fed back
-    const fed = b.answer.generation.ids.length - (b.answer.generation.stopped === 'length' ? 1 : 0);
+    const fed =
+      b.answer.generation.ids.length - (b.answer.generation.stopped === 'max-tokens' ? 1 : 0);
     expect(b.answer.generation.cacheLength).toBe(b.answer.promptTokens + fed);
   }, 60_000);
 

@@ -1,24 +1,36 @@
-// The worker's model commands and events, run in Node (no WebGPU here, no OPFS: the memory store):
+// The engine's model commands and events, run in Node (no WebGPU here, no OPFS: the memory store):
 // listModels with the variants this device loads, modelCache / clearModelCache per package, the
 // download progress event with bytes, percent and speed, and the notice that models fall back to
 // the CPU backend when WebGPU fails.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PackageProgress } from '../../src/models/loader.ts';
-import { ask } from '../../src/engine/question.ts';
-import type { HandlerContext } from '../../src/worker/handlers.ts';
-import { clearModelCache, listModels, modelCache } from '../../src/engine/model-commands.ts';
+import { Engine } from '../../src/engine/engine.ts';
 import { downloadEvent } from '../../src/engine/notices.ts';
-import { modelStore } from '../../src/engine/models.ts';
-import type { PipelineEvent } from '../../src/worker/protocol.ts';
-import { setCurrentVideo } from '../../src/engine/state.ts';
+import type { PipelineEvent, Work } from '../../src/engine/types.ts';
+import { acquireGpu } from '../../src/gpu/device.ts';
 import type { SampledVideo } from '../../src/video/index.ts';
 
 beforeAll(() => vi.stubGlobal('navigator', {})); // a browser without WebGPU
 afterAll(() => vi.unstubAllGlobals());
 
-function context(events: PipelineEvent[] = []): HandlerContext {
+function context(events: PipelineEvent[] = []): Work {
   return { signal: new AbortController().signal, emit: (e) => void events.push(e) };
 }
+
+// the engine of a browser without WebGPU (navigator.gpu is missing), as the worker makes it
+const engine = new Engine({
+  acquireGpu: () => acquireGpu((navigator as { gpu?: GPU }).gpu),
+  origin: 'http://localhost/',
+});
+const listModels = (args: { provider?: 'auto' | 'wasm' }, _: Work) =>
+  engine.listModels(args.provider);
+const modelCache = (args: { provider?: 'auto' | 'wasm' }, _: Work) =>
+  engine.modelCache(args.provider);
+const clearModelCache = (args: { package?: string }, _: Work) =>
+  engine.clearModelCache(args.package);
+const ask = (args: Parameters<Engine['ask']>[0], work: Work) => engine.ask(args, work);
+const modelStore = () => engine.models.store;
+const setCurrentVideo = (v: SampledVideo | null) => engine.setVideo(v);
 
 async function put(key: string, bytes: number, complete: boolean) {
   const store = modelStore();

@@ -1,12 +1,10 @@
-// The worker's `open` handler (src/worker/open-video.ts) with the video path and the thumbnails
-// under the test's control: an open cancelled while its last thumbnails are made never becomes
-// the worker's video and closes its frames; an open that completes replaces the old video.
+// The engine's `open` (src/engine/video.ts) with the video path and the thumbnails under the
+// test's control: an open cancelled while its last thumbnails are made never becomes the engine's
+// video and closes its frames; an open that completes replaces the old video.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SampledVideo } from '../../src/video/index.ts';
-import type { HandlerContext } from '../../src/worker/handlers.ts';
-import { openedVideo, openVideo } from '../../src/engine/video.ts';
-import type { PipelineEvent } from '../../src/worker/protocol.ts';
-import { currentVideo, setCurrentVideo } from '../../src/engine/state.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import type { PipelineEvent, Work } from '../../src/engine/types.ts';
 import { sampleInfo } from './fake-worker.ts';
 
 const sampled = vi.hoisted(() => ({ next: null as SampledVideo | null }));
@@ -18,7 +16,6 @@ vi.mock('../../src/video/index.ts', () => ({
     return Promise.resolve(video);
   },
 }));
-vi.mock('../../src/worker/ask.ts', () => ({ countDecode: vi.fn() }));
 
 interface FakeBitmap {
   width: number;
@@ -51,16 +48,22 @@ beforeEach(() => {
     if (!held) return Promise.resolve(made);
     return new Promise((resolve) => thumbnails.push(() => resolve(made)));
   });
-  setCurrentVideo(null);
+  engine = new Engine({
+    acquireGpu: () => Promise.reject(new Error('no GPU in this test')),
+    origin: 'http://localhost/',
+  });
 });
+let engine: Engine;
+const currentVideo = () => engine.currentVideo;
+const openedVideo = () => engine.openVideo();
 afterEach(() => vi.unstubAllGlobals());
 
 function open(video: SampledVideo, signal = new AbortController().signal) {
   sampled.next = video;
   const events: PipelineEvent[] = [];
-  const ctx: HandlerContext = { signal, emit: (e) => events.push(e) };
+  const ctx: Work = { signal, emit: (e) => events.push(e) };
   const file = new Blob([]);
-  const done = openVideo({ file, name: video.info.name, frames: 4, thumbnailEdge: 32 }, ctx);
+  const done = engine.open({ file, name: video.info.name, frames: 4, thumbnailEdge: 32 }, ctx);
   return { done, events };
 }
 
@@ -76,7 +79,7 @@ describe('open', () => {
     expect(a.frames.every((f) => (f.bitmap as unknown as FakeBitmap).close.mock.calls.length)).toBe(
       true,
     );
-    expect((await openedVideo({}, {} as HandlerContext))?.info.name).toBe('b.mp4');
+    expect(openedVideo()?.info.name).toBe('b.mp4');
   });
 
   it('an open cancelled while its thumbnails are made never becomes the open video', async () => {
@@ -93,7 +96,7 @@ describe('open', () => {
     await expect(done).rejects.toMatchObject({ name: 'AbortError' });
     expect(events.filter((e) => e.type === 'frame')).toHaveLength(4);
     expect(currentVideo()).toBe(a);
-    expect((await openedVideo({}, {} as HandlerContext))?.info.name).toBe('a.mp4');
+    expect(openedVideo()?.info.name).toBe('a.mp4');
     for (const f of b.frames) {
       expect((f.bitmap as unknown as FakeBitmap).close, `frame ${f.index}`).toHaveBeenCalled();
     }
@@ -101,6 +104,6 @@ describe('open', () => {
   });
 
   it('reports no open video before any open', async () => {
-    expect(await openedVideo({}, {} as HandlerContext)).toBeNull();
+    expect(openedVideo()).toBeNull();
   });
 });

@@ -23,6 +23,7 @@ import {
   type RgbaFrame,
   type VideoFeatures,
 } from '../../src/vlm/pipeline.ts';
+import { cpuPath } from '../../src/vlm/compute-path.ts';
 import { referenceLogits } from '../../src/vlm/reference.ts';
 import type { AllocationChoice, SelectionSettings } from '../../src/engine/types.ts';
 import { loadFixtureRelevance, loadFixtureVlm } from '../fixtures/packages.ts';
@@ -102,7 +103,13 @@ const tolerance = (ref: Float32Array) => 1e-4 * Math.max(1, ...Array.from(ref, M
 
 describe('the decoder receives exactly the text and the kept tokens', () => {
   it('in order: text embeddings where the text is, kept rows where the placeholders are', async () => {
-    const { selection, kept } = await selectTokens(cpuBackend(), relevance, video, QUESTION, base);
+    const { selection, kept } = await selectTokens(
+      cpuPath(cpuBackend()),
+      relevance,
+      video,
+      QUESTION,
+      base,
+    );
     const s = spied();
     const a = await answerQuestion(ort, s.vlm, video, selection, kept, {
       ...greedy,
@@ -155,7 +162,13 @@ describe('keeping every token', () => {
   for (const method of ['none', 'random', 'tome', 'prumerge'] as const) {
     it(`${method} at keep 1: the prefill logits of an independently built prompt`, async () => {
       const all = { ...base, method, keepRatio: 1 };
-      const { selection, kept } = await selectTokens(cpuBackend(), relevance, video, QUESTION, all);
+      const { selection, kept } = await selectTokens(
+        cpuPath(cpuBackend()),
+        relevance,
+        video,
+        QUESTION,
+        all,
+      );
       expect(selection.visualKept).toBe(selection.visualTotal);
       const a = await answerQuestion(ort, vlm, video, selection, kept, {
         ...greedy,
@@ -204,7 +217,13 @@ describe('keeping every token', () => {
 describe('seeds', () => {
   async function sample(seed: number) {
     const s = { ...base, method: 'random' as const, keepRatio: 0.5, seed };
-    const { selection, kept } = await selectTokens(cpuBackend(), relevance, video, QUESTION, s);
+    const { selection, kept } = await selectTokens(
+      cpuPath(cpuBackend()),
+      relevance,
+      video,
+      QUESTION,
+      s,
+    );
     const a = await answerQuestion(ort, vlm, video, selection, kept, {
       temperature: 1,
       topP: 1,
@@ -224,13 +243,19 @@ describe('seeds', () => {
 
 describe('the KV cache', () => {
   it('grows by exactly one row per generated token, step by step', async () => {
-    const { selection, kept } = await selectTokens(cpuBackend(), relevance, video, QUESTION, base);
+    const { selection, kept } = await selectTokens(
+      cpuPath(cpuBackend()),
+      relevance,
+      video,
+      QUESTION,
+      base,
+    );
     const a = await answerQuestion(ort, vlm, video, selection, kept, {
       ...greedy,
       maxNewTokens: 6,
     });
     const g = a.generation;
-    const fed = g.ids.length - (g.stopped === 'length' ? 1 : 0);
+    const fed = g.ids.length - (g.stopped === 'max-tokens' ? 1 : 0);
     expect(g.steps.map((s) => s.cacheLength)).toEqual(
       Array.from({ length: fed }, (_, i) => a.promptTokens + i + 1),
     );
@@ -253,7 +278,13 @@ describe('budgets', () => {
   for (const allocation of ['kvtp', 'paper', 'uniform', 'hard'] as const) {
     it(`${allocation} keeps the total it promises`, async () => {
       const s = { ...base, allocation, keepRatio: rho };
-      const { selection, scores } = await selectTokens(cpuBackend(), relevance, video, QUESTION, s);
+      const { selection, scores } = await selectTokens(
+        cpuPath(cpuBackend()),
+        relevance,
+        video,
+        QUESTION,
+        s,
+      );
       expect(selection.visualKept).toBe(await expected(allocation, scores));
     });
   }

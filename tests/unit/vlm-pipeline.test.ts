@@ -17,6 +17,7 @@ import {
   type LoadedVlm,
   type RgbaFrame,
 } from '../../src/vlm/pipeline.ts';
+import { cpuPath } from '../../src/vlm/compute-path.ts';
 import type { SelectionSettings } from '../../src/engine/types.ts';
 import { loadFixtureRelevance, loadFixtureVlm } from '../fixtures/packages.ts';
 
@@ -161,7 +162,7 @@ describe('a question end to end (wasm, CPU KVTP backend)', () => {
     expect(video.imageFit).toEqual([1, 36 / 64]);
     const backend = cpuBackend();
     const { selection, kept } = await selectTokens(
-      backend,
+      cpuPath(backend),
       relevance,
       video,
       'What colour was the triangle?',
@@ -179,7 +180,7 @@ describe('a question end to end (wasm, CPU KVTP backend)', () => {
     expect(a.generation.ids).toEqual(streamed);
     // wasm: the cache is CPU tensors and each step reads its logits row; one cache row per token
     expect(a.generation.cache).toBe('cpu');
-    const fed = a.generation.ids.length - (a.generation.stopped === 'length' ? 1 : 0);
+    const fed = a.generation.ids.length - (a.generation.stopped === 'max-tokens' ? 1 : 0);
     expect(a.generation.cacheLength).toBe(a.promptTokens + fed);
     expect(a.generation.logitRowsRead).toBe(fed + 1);
     expect(a.generation.ids.length).toBeGreaterThan(0);
@@ -209,7 +210,13 @@ describe('keeping every token', () => {
     const frames = [0, 1, 2].map((i) => frame(i + 0.5, 64, 64, i + 7));
     const video = await encodeVideo(ort, vlm, relevance, frames, 3);
     const all = { ...settings, method: 'none' as const, keepRatio: 1 };
-    const { selection, kept } = await selectTokens(cpuBackend(), relevance, video, 'Where?', all);
+    const { selection, kept } = await selectTokens(
+      cpuPath(cpuBackend()),
+      relevance,
+      video,
+      'Where?',
+      all,
+    );
     expect(kept.features).toEqual(video.tokens.cpu);
     const viaKvtp = await answerQuestion(ort, vlm, video, selection, kept, {
       maxNewTokens: 5,
