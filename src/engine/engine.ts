@@ -5,7 +5,7 @@
 // Every request gets a `Work` (an AbortSignal and where its events go). The compute path — GPU
 // buffers shared with ONNX Runtime, or CPU tensors — is chosen here once per device and models.
 
-import { CodedError } from '../core/errors.ts';
+import { CodedError, isAbort } from '../core/errors.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { gpuObjectCounts, type GpuObjectCounts } from '../gpu/counters.ts';
 import { cpuBackend } from '../kvtp/cpu.ts';
@@ -34,11 +34,18 @@ import type {
   OpenArgs,
   OpenResult,
   PipelineEvent,
+  PrepareResult,
   Selection,
   Work,
   WorkCounters,
 } from './types.ts';
 import { closeVideo, sampleForOpen, videoSummary } from './video.ts';
+
+/** The progress stages of encoding a video's frames, per tower. */
+export const ENCODING_STAGE = {
+  vision: 'encoding frames',
+  relevance: 'encoding frames for relevance',
+} as const;
 
 export interface EngineOptions {
   /** Acquire a GPU device (called on first use, and again after a loss). */
@@ -84,8 +91,7 @@ export class Engine {
   async open(args: OpenArgs, work: Work): Promise<OpenResult> {
     const started = performance.now();
     const video = await sampleForOpen(args, work);
-    if (this.video && this.video !== video) closeVideo(this.video);
-    this.video = video;
+    this.setVideo(video);
     this.counts.videoDecodes++;
     return { ...videoSummary(video), elapsedMs: performance.now() - started };
   }
@@ -102,7 +108,10 @@ export class Engine {
 
   /** Replace the open video directly (tests and tools that sample without `open`). */
   setVideo(video: SampledVideo | null): void {
-    if (this.video && this.video !== video) closeVideo(this.video);
+    if (this.video && this.video !== video) {
+      this.features.clear(); // the old video's encoding stops, its features are freed
+      closeVideo(this.video);
+    }
     this.video = video;
   }
 
@@ -113,6 +122,24 @@ export class Engine {
     } finally {
       p.done();
     }
+  }
+
+  /**
+   * Encode the open video's frames with `models` now (the page sends this once a video is open
+   * and whenever the models change, while the user types): a question asked meanwhile waits for
+   * this encoding, and the first question after it costs what a follow-up costs.
+   */
+  async prepareFrames(args: { models: ModelChoice }, work: Work): Promise<PrepareResult> {
+    const started = performance.now();
+    const p = await this.prepare(args.models, work);
+    p.done();
+    return {
+      frames: p.feats.times.length,
+      encoded: p.encoded,
+      visionMs: p.encoded ? p.feats.timings.visionMs : 0,
+      relevanceMs: p.encoded ? p.feats.timings.relevanceMs : 0,
+      elapsedMs: performance.now() - started,
+    };
   }
 
   async select(args: AskArgs, work: Work): Promise<Selection> {
@@ -181,22 +208,30 @@ export class Engine {
       onNotice: (notice: PipelineEvent) => work.emit(notice),
     };
     // one at a time: ONNX Runtime's WebGPU provider creates one session at a time
-    const vlm = await this.models.vlm(models.vlm, load);
-    const relevance = await this.models.relevance(models.relevance, load);
+    const vlm = await ownLoad(() => this.models.vlm(models.vlm, load), work.signal);
+    const relevance = await ownLoad(
+      () => this.models.relevance(models.relevance, load),
+      work.signal,
+    );
     const path = this.pathFor(vlm, res, load.gpu !== null);
     const key = `${choiceKey(models.vlm, models.relevance)}|${load.gpu ? 'webgpu' : 'wasm'}|${path.kind}`;
     const lease = await this.features.lease(
       video,
       key,
-      () => {
-        work.emit({
+      (signal, emit) => {
+        emit({
           type: 'progress',
-          stage: 'encoding frames',
+          stage: ENCODING_STAGE.vision,
           done: 0,
           total: video.frames.length,
         });
-        return path.encode(onnxRuntime(), vlm, relevance, video.frames, video.info.duration);
+        return path.encode(onnxRuntime(), vlm, relevance, video.frames, video.info.duration, {
+          signal,
+          onChunk: (tower, done, total) =>
+            emit({ type: 'progress', stage: ENCODING_STAGE[tower], done, total }),
+        });
       },
+      work,
       () => {
         this.counts.visionEncodes++;
         this.counts.relevanceImageEncodes++;
@@ -239,6 +274,20 @@ export class Engine {
       this.paths.set(vlm, path);
     }
     return path;
+  }
+}
+
+/**
+ * A shared model load, again when it was another request's that got cancelled (a background
+ * preparation the page replaced): only this request's own signal may cancel it.
+ */
+async function ownLoad<T>(load: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  for (;;) {
+    try {
+      return await load();
+    } catch (e) {
+      if (!isAbort(e) || signal.aborted) throw e;
+    }
   }
 }
 

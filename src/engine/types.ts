@@ -280,6 +280,18 @@ export type PipelineEvent =
       readonly thumbnail: ImageBitmap | null;
     };
 
+/** The open video's frames encoded ahead of the questions (`prepare`). */
+export interface PrepareResult {
+  readonly frames: number;
+  /** False when the features were already there (nothing encoded). */
+  readonly encoded: boolean;
+  /** The VLM's vision encoder and the relevance image tower, when they ran. */
+  readonly visionMs: number;
+  readonly relevanceMs: number;
+  /** Models loading (or downloading) included. */
+  readonly elapsedMs: number;
+}
+
 /** What a piece of the engine's work gets: a signal that cancels it and where its events go. */
 export interface Work {
   readonly signal: AbortSignal;

@@ -7,6 +7,7 @@ import { useCallback, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAskStore } from '../store/ask.ts';
 import { infoOf, useModelsStore } from '../store/models.ts';
+import { usePrepareStore } from '../store/prepare.ts';
 import { useEnvStore } from '../store/env.ts';
 import { sampleNamed, useSamplesStore } from '../store/samples.ts';
 import { useVideoStore } from '../store/video.ts';
@@ -53,6 +54,15 @@ export function App() {
 
   // a new video: the old question's selection no longer applies
   useEffect(() => useAskStore.getState().resetForVideo(), [info]);
+
+  // once a video is open (and whenever the models change), its frames are encoded while the
+  // user types, so the first question does not wait for them
+  const chosen = useModelsStore((s) => s.chosen);
+  useEffect(() => {
+    if (info && !sampling)
+      usePrepareStore.getState().start(useModelsStore.getState().modelChoice());
+    else if (!info) usePrepareStore.getState().cancel();
+  }, [info, sampling, chosen]);
 
   const disabledReason = !info
     ? 'Open a video first.'

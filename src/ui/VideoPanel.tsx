@@ -1,5 +1,7 @@
 // The open (or opening) video: its facts, sampling progress (one bar over reading the index and
 // decoding, with the stage named), and the strip of sampled frames with their times.
+import { useShallow } from 'zustand/react/shallow';
+import { prepareLine, usePrepareStore } from '../store/prepare.ts';
 import { useVideoStore } from '../store/video.ts';
 import type { VideoInfo } from '../video/types.ts';
 import type { Selection } from '../engine/types.ts';
@@ -11,6 +13,10 @@ export function VideoPanel({ selection = null }: { selection?: Selection | null 
   const info = useVideoStore((s) => s.info);
   const frames = useVideoStore((s) => s.frames);
   const stats = useVideoStore((s) => s.stats);
+  const prep = usePrepareStore(
+    useShallow((p) => ({ status: p.status, stage: p.stage, done: p.done, total: p.total })),
+  );
+  const preparing = pending ? null : prepareLine(prep);
   const shownInfo = pending ? pending.info : info;
   const shownFrames = pending ? pending.frames : frames;
   if (!pending && !info) return null;
@@ -34,6 +40,18 @@ export function VideoPanel({ selection = null }: { selection?: Selection | null 
           {frames.length} frames sampled in {(stats.elapsedMs / 1000).toFixed(1)} s (
           {stats.decodedSamples} samples decoded)
         </p>
+      )}
+      {preparing && (
+        <div className="progress-row">
+          <progress
+            max={prep.total || 1}
+            value={prep.total ? prep.done : undefined}
+            aria-label="Preparing the frames for questions"
+          />
+          <span data-testid="prepare-progress" role="status">
+            {preparing}
+          </span>
+        </div>
       )}
       <FrameGrid frames={shownFrames} selection={pending ? null : selection} />
     </section>

@@ -24,6 +24,12 @@ import {
 } from './pipeline.ts';
 import { vlmError } from './errors.ts';
 
+/** How an encoding is followed: stopped by `signal`, reported after each chunk of frames. */
+export interface EncodeProgress {
+  readonly signal?: AbortSignal;
+  onChunk?(tower: 'vision' | 'relevance', done: number, total: number): void;
+}
+
 export interface ComputePath {
   /** Where vision tokens, kept tokens and prompt embeddings live. */
   readonly kind: 'gpu' | 'cpu';
@@ -36,6 +42,7 @@ export interface ComputePath {
     relevance: RelevanceModel,
     frames: readonly BitmapFrame[],
     duration: number,
+    options?: EncodeProgress,
   ): Promise<VideoFeatures>;
   /** The tokens reduced to `params`' budgets: provenance on the CPU, kept rows on this path. */
   reduce(tokens: VisionTokens, params: ReduceParams): Promise<Kept>;
@@ -47,8 +54,10 @@ export function gpuPath(kvtp: GpuKvtp): ComputePath {
   return {
     kind: 'gpu',
     kvtp,
-    encode: (ort, vlm, relevance, frames, duration) =>
-      encodeVideoGpu(ort, vlm, relevance, frames, duration, gpu),
+    async encode(ort, vlm, relevance, frames, duration, options = {}) {
+      options.signal?.throwIfAborted();
+      return encodeVideoGpu(ort, vlm, relevance, frames, duration, gpu);
+    },
     async reduce(t, params) {
       if (!t.gpu) throw vlmError('no-gpu', 'The GPU path was given vision tokens on the CPU');
       const g = await reduceOnGpu(kvtp, { ...t, buffer: t.gpu }, params);
@@ -69,8 +78,9 @@ export function cpuPath(
   return {
     kind: 'cpu',
     kvtp,
-    encode(ort, vlm, relevance, frames, duration) {
+    async encode(ort, vlm, relevance, frames, duration, options = {}) {
       if (!pixels) throw vlmError('no-pixels', 'This compute path cannot read frame pixels');
+      options.signal?.throwIfAborted();
       return encodeVideo(ort, vlm, relevance, frames.map(pixels), duration);
     },
     async reduce(t, params) {

@@ -22,6 +22,7 @@ export function handlersFor(engine: Engine): { [K in CommandName]: Handler<K> } 
     open: (args, work) => engine.open(args, work),
     video: async () => engine.openVideo(),
     ask: (args, work) => engine.ask(args, work),
+    prepare: (args, work) => engine.prepareFrames(args, work),
     select: (args, work) => engine.select(args, work),
     counters: () => engine.counters(),
     benchKernels: (args, work) => engine.benchKernels(args, work),
@@ -41,4 +42,4 @@ export function workerEngine(): Engine {
 }
 
 /** Commands that replace earlier work of the same kind: a new one cancels the running one. */
-export const exclusive: ReadonlySet<CommandName> = new Set(['open', 'ask']);
+export const exclusive: ReadonlySet<CommandName> = new Set(['open', 'ask', 'prepare']);

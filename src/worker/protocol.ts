@@ -15,8 +15,10 @@ import type {
   ModelCacheListing,
   ModelList,
   OpenArgs,
+  ModelChoice,
   OpenResult,
   PipelineEvent,
+  PrepareResult,
   Selection,
 } from '../engine/types.ts';
 import type { EngineCounters } from '../engine/engine.ts';
@@ -35,6 +37,8 @@ export interface Commands {
   video: { args: Record<string, never>; result: Omit<OpenResult, 'elapsedMs'> | null };
   /** Ask about the open video: selection event, token events, then the answer and its figures. */
   ask: { args: AskArgs; result: AskResult };
+  /** Encode the open video's frames with these models ahead of the questions (cancellable). */
+  prepare: { args: { readonly models: ModelChoice }; result: PrepareResult };
   /** Re-run only the KVTP selection for a question (new settings, no decode, no encode). */
   select: { args: AskArgs; result: Selection };
   /** How often each expensive step ran, and the GPU objects our code made on the device. */
