@@ -184,3 +184,23 @@ export async function probeFile(
     ...(commit && isCommit(commit) && { commit: commit.toLowerCase() }),
   };
 }
+
+/**
+ * The JSON file at `url` (a package's config.json, read to know what model it is), tried again on
+ * a 429 or a dropped connection: null when there is none or it cannot be reached; access-denied
+ * for a gated or private repo.
+ */
+export async function fetchJsonFile(url: string, options: RetryOptions = {}): Promise<unknown> {
+  let r: Response;
+  try {
+    r = await getWithRetry(url, url.split('/').pop() ?? url, {}, { tries: API_TRIES, ...options });
+  } catch (e) {
+    throwIfAborted(options.signal);
+    if (isUnreachable(e)) return null;
+    throw e;
+  }
+  if (r.status === 401 || r.status === 403) {
+    throw accessError(r.status, url.split('/').pop() ?? url, url);
+  }
+  return r.ok ? r.json().catch(() => null) : null;
+}

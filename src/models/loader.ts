@@ -44,6 +44,11 @@ export interface LoadOptions {
   /** For tests and Node: the fetch to use and the origin that URL paths are relative to. */
   readonly fetch?: typeof fetch;
   readonly origin?: string;
+  /**
+   * Files loaded (and cached) like the others when the package has them, left out when it does
+   * not (e.g. `tokenizer_config.json`).
+   */
+  readonly optional?: readonly string[];
 }
 
 /** Every file of `manifest` in `variant`, by path. */
@@ -53,57 +58,79 @@ export async function loadPackageFiles(
   options: LoadOptions,
 ): Promise<Map<string, Blob>> {
   const { source } = manifest;
-  const paths = manifestFiles(manifest, variant);
-  if (source.kind === 'folder') return folderFiles(source, paths, options);
+  const required = manifestFiles(manifest, variant);
+  const optional = new Set((options.optional ?? []).filter((p) => !required.includes(p)));
+  let paths = [...required, ...optional];
+  if (source.kind === 'folder') {
+    paths = paths.filter((p) => !optional.has(p) || source.files.has(p));
+    return folderFiles(source, paths, options);
+  }
   const store = isRemote(source) ? options.store : new MemoryStore();
-  const keys = paths.map((p) => `${sourceKey(source)}/${p}`);
+  const keyOf = (p: string) => `${sourceKey(source)}/${p}`;
   const retry = {
     ...(options.fetch && { fetch: options.fetch }),
     ...(options.signal && { signal: options.signal }),
   };
   // what each file must be: from the Hub's listing at the pinned commit (or, without the API,
   // sizes from the resolve URLs; offline, what the cache recorded)
-  let expected: Expected[] = paths.map(() => ({}));
+  let expected = new Map<string, Expected>(paths.map((p) => [p, {}]));
   let pinned: PackageSource = source;
   if (source.kind === 'hub') {
     const commit = await pinCommit(source, retry);
     if (commit) pinned = { ...source, revision: commit };
     // every file already stored from this commit: what was recorded with them is the listing
-    const recorded = commit ? await fromCommit(store, keys, commit) : null;
+    const recorded = commit ? await fromCommit(store, paths.map(keyOf), commit) : null;
     const tree = commit && !recorded ? await listTree(source, commit, retry) : null;
     if (recorded) {
-      expected = recorded;
+      expected = new Map(paths.map((p, i) => [p, recorded[i]!]));
     } else if (tree) {
-      expected = paths.map((p) => {
-        const f: HubFile | undefined = tree.get(p);
-        if (!f) throw modelError('missing-file', `${p} is not in ${source.repo} at ${commit}`);
-        const { size, sha256, oid } = f;
-        return { size, commit: commit!, ...(sha256 && { sha256 }), ...(oid && { oid }) };
-      });
+      paths = paths.filter((p) => !optional.has(p) || tree.has(p));
+      expected = new Map(
+        paths.map((p) => {
+          const f: HubFile | undefined = tree.get(p);
+          if (!f) throw modelError('missing-file', `${p} is not in ${source.repo} at ${commit}`);
+          const { size, sha256, oid } = f;
+          return [p, { size, commit: commit!, ...(sha256 && { sha256 }), ...(oid && { oid }) }];
+        }),
+      );
     } else {
-      const cached = await Promise.all(keys.map((k) => storedCopy(store, k, {})));
-      if (cached.some((c) => c === null)) {
+      const cached = await Promise.all(paths.map((p) => storedCopy(store, keyOf(p), {})));
+      if (cached.some((c, i) => c === null && !optional.has(paths[i]!))) {
         // no listing: the sizes from the resolve URLs (Range: bytes=0-0), as the JS clients do
         const probed = await Promise.all(
-          paths.map((p) => probeFile(fileUrl(pinned, p, options.origin)!, p, retry)),
+          paths.map((p) =>
+            probeFile(fileUrl(pinned, p, options.origin)!, p, retry).catch((e: unknown) => {
+              if (optional.has(p) && (e as { code?: string }).code === 'missing-file') {
+                return 'absent' as const;
+              }
+              throw e;
+            }),
+          ),
         );
         if (probed.some((x) => x === null) && !commit) {
           throw modelError('network', `${source.repo} could not be reached and is not cached`);
         }
+        paths = paths.filter((_, i) => probed[i] !== 'absent');
+        const found = probed.filter((x) => x !== 'absent');
         // a small file answered by the Hub itself names the commit (X-Repo-Commit): take the
         // others from it too
-        const seen = commit ?? probed.find((x) => x?.commit)?.commit;
+        const seen = commit ?? found.find((x) => x?.commit)?.commit;
         if (seen) pinned = { ...source, revision: seen };
-        expected = probed.map((x) => ({
-          ...(x?.size !== undefined && { size: x.size }),
-          ...(seen && { commit: seen }),
-        }));
+        expected = new Map(
+          paths.map((p, i) => {
+            const x = found[i];
+            return [
+              p,
+              { ...(x?.size !== undefined && { size: x.size }), ...(seen && { commit: seen }) },
+            ];
+          }),
+        );
       }
     }
   }
   const sizes = new Map<string, number>();
-  for (const [i, p] of paths.entries()) {
-    const size = expected[i]!.size ?? (await store.read(keys[i]!))?.size;
+  for (const p of paths) {
+    const size = expected.get(p)?.size ?? (await store.read(keyOf(p)))?.size;
     if (size !== undefined) sizes.set(p, size);
   }
   options.beforeDownload?.(sizes);
@@ -113,25 +140,25 @@ export async function loadPackageFiles(
   const out = new Map<string, Blob>();
   for (const [fileIndex, path] of paths.entries()) {
     options.signal?.throwIfAborted();
-    const blob = await downloadFile(
-      fileUrl(pinned, path, options.origin)!,
-      keys[fileIndex]!,
-      store,
-      {
-        file: path,
-        expected: expected[fileIndex]!,
-        ...(options.signal && { signal: options.signal }),
-        ...(options.fetch && { fetch: options.fetch }),
-        onProgress: (p) =>
-          options.onProgress?.({
-            ...p,
-            fileIndex,
-            files: paths.length,
-            packageLoaded: done + p.loaded,
-            packageTotal,
-          }),
-      },
-    );
+    const blob = await downloadFile(fileUrl(pinned, path, options.origin)!, keyOf(path), store, {
+      file: path,
+      expected: expected.get(path) ?? {},
+      ...(options.signal && { signal: options.signal }),
+      ...(options.fetch && { fetch: options.fetch }),
+      onProgress: (p) =>
+        options.onProgress?.({
+          ...p,
+          fileIndex,
+          files: paths.length,
+          packageLoaded: done + p.loaded,
+          packageTotal,
+        }),
+    }).catch((e: unknown) => {
+      // an optional file a server without a listing does not have
+      if (optional.has(path) && (e as { code?: string }).code === 'missing-file') return null;
+      throw e;
+    });
+    if (!blob) continue;
     done += blob.size;
     out.set(path, blob);
   }
