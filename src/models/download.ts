@@ -135,9 +135,15 @@ async function fetchInto(
   const meta = await store.meta(key);
   const same = (k: 'sha256' | 'oid' | 'size') =>
     expected[k] === undefined || meta?.[k] === undefined || meta[k] === expected[k];
-  if ((await store.partialSize(key)) > 0 && !(same('sha256') && same('oid') && same('size'))) {
-    await store.delete(key);
-  }
+  // a partial file of the old scheme (an ETag, no hash): continued only when its ETag is the
+  // listed hash (the Hub's ETag of a file is its SHA-256 or git blob id)
+  const legacy = meta?.etag !== undefined && meta.sha256 === undefined && meta.oid === undefined;
+  const listed = expected.sha256 ?? expected.oid;
+  const etag = meta?.etag?.replace(/^W\//, '').replace(/"/g, '');
+  const sameVersion = legacy
+    ? listed === undefined || etag === listed
+    : same('sha256') && same('oid') && same('size');
+  if ((await store.partialSize(key)) > 0 && !sameVersion) await store.delete(key);
   const record: EntryMeta = { ...expected };
   await store.setMeta(key, record);
   const meter = speedMeter();

@@ -177,6 +177,24 @@ describe('downloadFile', () => {
     expect(await holdsContent(blob)).toBe(true);
   });
 
+  it('continues a partial file of the old scheme only when its ETag is the listed hash', async () => {
+    for (const [key, etag, resumed] of [
+      ['same', `"${SHA}"`, true],
+      ['other', '"1f-5e0a"', false],
+    ] as const) {
+      const store = new MemoryStore();
+      const w = await store.writer(key, 0);
+      await w.write(content.subarray(0, 1000));
+      await store.setMeta(key, { size: SIZE, etag });
+      const blob = await downloadFile(`${server.url}/model.onnx`, key, store, {
+        file: 'model.onnx',
+        expected: { size: SIZE, sha256: SHA },
+      });
+      expect(seen.at(-1)!.range, key).toBe(resumed ? 'bytes=1000-' : undefined);
+      expect(await holdsContent(blob)).toBe(true);
+    }
+  });
+
   it('waits out a 429 (Retry-After) and goes on', async () => {
     limited = 2;
     const before = seen.length;
