@@ -5,6 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { ensureBuilt, DIST } from './build.ts';
 import { launchChromium } from './chromium.ts';
+import { contentSecurityPolicy } from './csp.ts';
 import { serveStatic, type ServeOptions, type StaticServer } from './serve.ts';
 import type { CommandName } from '../src/worker/protocol.ts';
 
@@ -31,6 +32,11 @@ export interface AutomationSession {
 
 export interface SessionOptions {
   serve?: ServeOptions;
+  /**
+   * Hub endpoints other than huggingface.co the page may fetch from (HF_ENDPOINT, a mirror, the
+   * tests' stand-in): the app's Content-Security-Policy lets their hosts in, on any port.
+   */
+  endpoints?: readonly string[];
   log?: (line: string) => void;
   /** Browser console lines (for debugging: KVTP_DEBUG=1). */
   onConsole?: (line: string) => void;
@@ -38,7 +44,8 @@ export interface SessionOptions {
 
 export async function openSession(options: SessionOptions = {}): Promise<AutomationSession> {
   await ensureBuilt(options.log);
-  const server = await serveStatic(DIST, options.serve);
+  const csp = contentSecurityPolicy({ endpoints: options.endpoints ?? [] });
+  const server = await serveStatic(DIST, { csp, ...options.serve });
   let browser: Browser | undefined;
   try {
     browser = await launchChromium();

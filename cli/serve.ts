@@ -1,12 +1,17 @@
 // A small static file server for the built app: cross-origin isolation headers (for ONNX
 // Runtime's threaded wasm), correct MIME types, HTTP Range requests with strong ETags and If-Range
 // (model files are fetched, and resumed, by ranges). Extra folders can be mounted under a URL
-// prefix (a model folder given on the command line). With `cors` it answers other origins too
-// (the tests' stand-in for the Hugging Face Hub). Serves only on 127.0.0.1.
+// prefix (a model folder given on the command line). With `cors` it answers other origins too.
+// With `csp`, every response carries that Content-Security-Policy as a header (a worker takes the
+// policy of its own script's response) and every page has it in place of the <meta> the build put
+// in it: the command line adds HF_ENDPOINT's host to the app's policy that way (cli/csp.ts).
+// Serves only on 127.0.0.1.
 
+import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { withCspMeta } from './csp.ts';
 
 const mime: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -41,6 +46,8 @@ export interface ServeOptions {
   intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Answer cross-origin requests (CORS, preflight) as the Hub does. */
   cors?: boolean;
+  /** The Content-Security-Policy of the pages (cli/csp.ts's `contentSecurityPolicy`). */
+  csp?: string;
   port?: number;
 }
 
@@ -71,7 +78,7 @@ export async function serveStatic(root: string, options: ServeOptions = {}): Pro
       return res.end();
     }
     if (options.intercept?.(req, res)) return;
-    void handle(req, res, resolve(root), mounts, options.cors ?? false).catch(() => {
+    void handle(req, res, resolve(root), mounts, options.cors ?? false, options.csp).catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
@@ -96,6 +103,7 @@ async function handle(
   root: string,
   mounts: readonly (readonly [string, string])[],
   cors: boolean,
+  csp: string | undefined,
 ) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   let path = decodeURIComponent(url.pathname);
@@ -123,7 +131,18 @@ async function handle(
     'Cross-Origin-Resource-Policy': 'same-origin',
     'Cache-Control': 'no-cache',
     ...(cors && corsHeaders()),
+    // on every response: a worker takes the policy of its own script's response
+    ...(csp && { 'Content-Security-Policy': csp }),
   };
+  if (csp && extname(file).toLowerCase() === '.html') {
+    const html = Buffer.from(withCspMeta(await fs.readFile(file, 'utf8'), csp));
+    res.writeHead(200, {
+      ...headers,
+      'Content-Length': html.byteLength,
+      ETag: `"${createHash('sha1').update(html).digest('hex')}"`,
+    });
+    return res.end(req.method === 'HEAD' ? undefined : html);
+  }
   // If-Range: the range only if the file is still the version the client has (else all of it)
   const ifRange = req.headers['if-range'];
   const wanted = ifRange === undefined || ifRange === etag ? req.headers.range : undefined;

@@ -98,6 +98,8 @@ export async function askCommand(argv: string[]): Promise<number> {
     const session = await openSession({
       log: out.progress,
       serve: { mounts: { ...vlm.mounts, ...relevance.mounts } },
+      // a mirror's host joins the page's connect-src; no other host is reachable from it
+      endpoints: process.env.HF_ENDPOINT ? [process.env.HF_ENDPOINT] : [],
     });
     try {
       const opened = await session.request<OpenResult>('open', { frames }, { file: path });

@@ -3,6 +3,7 @@
 // two sources apart (for the loaded sessions and the video features made with them) and what is
 // known to be in the package (for choosing a variant among the files a folder has).
 
+import { fetchJsonFile } from '../models/hub.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 import { asRef, presentFiles, resolveManifest, type ModelRefLike } from '../models/resolve.ts';
 
@@ -37,10 +38,8 @@ export class ModelRefs {
     if (!p) {
       p = resolveManifest(ref, kind, {
         origin: this.origin,
-        fetchJson: async (url) => {
-          const r = await fetch(url, signal ? { signal } : {}).catch(() => null);
-          return r?.ok ? r.json().catch(() => null) : null;
-        },
+        // retried on a 429; a gated repo's 401 is said as such
+        fetchJson: (url) => fetchJsonFile(url, signal ? { signal } : {}),
       }).then((m) => {
         this.present.set(m, presentFiles(ref));
         return m;

@@ -18,7 +18,6 @@ import { REGISTRY } from '../models/registry.ts';
 import { variantFor, type ModelRefLike } from '../models/resolve.ts';
 import { RelevanceModel } from '../models/relevance.ts';
 import { MemoryStore, OpfsStore, type ModelStore } from '../models/store.ts';
-import { fileUrl } from '../models/source.ts';
 import { cacheNames, KvDecoder } from '../vlm/decoder.ts';
 import { TopK } from '../vlm/sample.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
@@ -72,6 +71,8 @@ async function files(host: ModelHost, m: ModelManifest, ctx: LoadContext, extra:
     signal: ctx.signal,
     origin,
     onProgress: (p) => ctx.onProgress({ ...p, model: m.id }),
+    // small files the manifest does not list, loaded (and cached) where the package has them
+    optional: extra,
     // too large for this device: said before anything is downloaded or a session is made
     beforeDownload: (sizes) =>
       assertFits(m, variant, sizes, {
@@ -80,19 +81,6 @@ async function files(host: ModelHost, m: ModelManifest, ctx: LoadContext, extra:
         prefillChunk: 256,
       }),
   });
-  // small JSON files the manifest does not list for download accounting
-  for (const path of extra) {
-    if (m.source.kind === 'folder') {
-      const blob = m.source.files.get(path);
-      if (blob) got.set(path, blob);
-      continue;
-    }
-    const url = fileUrl(m.source, path, origin);
-    if (url) {
-      const r = await fetch(url, { signal: ctx.signal }).catch(() => null);
-      if (r?.ok) got.set(path, await r.blob()); // optional: the tokenizer has defaults
-    }
-  }
   return { got, variant };
 }
 

@@ -5,7 +5,8 @@ import { CodedError } from '../core/errors.ts';
 export type ModelErrorCode =
   | 'missing-file' // the package has no such file (HTTP 404, or not in the chosen folder)
   | 'corrupt-file' // the file's size (or content) is not what the package says
-  | 'network' // the download failed: offline, refused, or interrupted
+  | 'network' // the download failed: offline, refused, interrupted, or rate-limited too long
+  | 'access-denied' // the Hub answered 401/403: a gated or private repo (kvtp-web sends no login)
   | 'too-large' // the model does not fit this device's limits
   | 'storage-full' // the browser refused to store more (quota)
   | 'bad-model' // ONNX Runtime could not load the file
@@ -16,6 +17,7 @@ export function modelError(code: ModelErrorCode, detail: string, cause?: unknown
     'missing-file': 'A model file is missing',
     'corrupt-file': 'A model file is damaged',
     network: 'A model download failed',
+    'access-denied': 'The Hub refused to give out this model',
     'too-large': 'This model is too large for this GPU',
     'storage-full': 'There is no room left to store the model in this browser',
     'bad-model': 'The model could not be loaded',
@@ -25,6 +27,8 @@ export function modelError(code: ModelErrorCode, detail: string, cause?: unknown
     'missing-file': 'Check the model name, revision or folder.',
     'corrupt-file': 'It will be downloaded again on the next try.',
     network: 'Check the connection and try again; the download resumes where it stopped.',
+    'access-denied':
+      'The repo is gated or private and kvtp-web sends no Hugging Face login: choose a public model, or download the files yourself and pick the folder.',
     'too-large': 'Choose a smaller model or a quantized variant.',
     'storage-full': 'Clear cached models you no longer need, or free disk space.',
     'bad-model': 'The file may be damaged or of an unsupported variant.',

@@ -1,13 +1,15 @@
 // A model package's files, wherever they come from: the Hub (downloaded into the persistent
-// store, resumable, with progress), a URL path (the app's public/ folder, or a folder the command
-// line serves: fetched, not stored), or a folder the user picked. Hub files are asked about first
-// (HEAD: sizes, ETags, the commit) unless all of them are cached intact, so a package is checked
-// against the device before its bytes come, and one load takes every file from one commit. Then
-// ONNX Runtime sessions on them, with plain errors.
+// store, resumable, with progress), a URL path (the app's own public/ folder, or a folder the
+// command line serves: fetched, not stored), or a folder the user picked. A Hub load pins one
+// commit (the revision API) and takes every file's size and hash from the tree listing at that
+// commit, so a package is checked against the device before its bytes come, a cached copy that is
+// still the listed file is used without a download (a file unchanged by a new commit too), and
+// every downloaded file is checked against its hash. Offline, a package whose files are all cached
+// loads from the cache. Then ONNX Runtime sessions on them, with plain errors.
 
-import { downloadFile, type DownloadProgress, type ServedFile } from './download.ts';
+import { downloadFile, storedCopy, type DownloadProgress, type Expected } from './download.ts';
 import { modelError } from './errors.ts';
-import { headFile } from './hub.ts';
+import { listTree, pinCommit, probeFile, type HubFile } from './hub.ts';
 import {
   manifestFiles,
   variantPaths,
@@ -35,13 +37,18 @@ export interface LoadOptions {
   readonly signal?: AbortSignal;
   onProgress?(p: PackageProgress): void;
   /**
-   * Called with the files' sizes (those known: all of a folder, a Hub package's from HEAD or the
-   * cache) before anything is downloaded; throw to stop (a model too large for the device).
+   * Called with the files' sizes (those known: all of a folder, a Hub package's from its listing
+   * or the cache) before anything is downloaded; throw to stop (a model too large for the device).
    */
   beforeDownload?(sizes: ReadonlyMap<string, number>): void;
   /** For tests and Node: the fetch to use and the origin that URL paths are relative to. */
   readonly fetch?: typeof fetch;
   readonly origin?: string;
+  /**
+   * Files loaded (and cached) like the others when the package has them, left out when it does
+   * not (e.g. `tokenizer_config.json`).
+   */
+  readonly optional?: readonly string[];
 }
 
 /** Every file of `manifest` in `variant`, by path. */
@@ -51,62 +58,126 @@ export async function loadPackageFiles(
   options: LoadOptions,
 ): Promise<Map<string, Blob>> {
   const { source } = manifest;
-  const paths = manifestFiles(manifest, variant);
-  if (source.kind === 'folder') return folderFiles(source, paths, options);
+  const required = manifestFiles(manifest, variant);
+  const optional = new Set((options.optional ?? []).filter((p) => !required.includes(p)));
+  let paths = [...required, ...optional];
+  if (source.kind === 'folder') {
+    paths = paths.filter((p) => !optional.has(p) || source.files.has(p));
+    return folderFiles(source, paths, options);
+  }
   const store = isRemote(source) ? options.store : new MemoryStore();
-  const keys = paths.map((p) => `${sourceKey(source)}/${p}`);
-  const cached = await Promise.all(keys.map((k) => intactSize(store, k)));
-  // Hub packages not wholly cached: ask about every file first (sizes for the device check and
-  // the progress bar, ETags that tell an out-of-date cached copy, the commit to take them from)
-  const heads: (ServedFile | null)[] =
-    isRemote(source) && cached.some((c) => c === null)
-      ? await Promise.all(
+  const keyOf = (p: string) => `${sourceKey(source)}/${p}`;
+  const retry = {
+    ...(options.fetch && { fetch: options.fetch }),
+    ...(options.signal && { signal: options.signal }),
+  };
+  // what each file must be: from the Hub's listing at the pinned commit (or, without the API,
+  // sizes from the resolve URLs; offline, what the cache recorded)
+  let expected = new Map<string, Expected>(paths.map((p) => [p, {}]));
+  let pinned: PackageSource = source;
+  if (source.kind === 'hub') {
+    const commit = await pinCommit(source, retry);
+    if (commit) pinned = { ...source, revision: commit };
+    // every file already stored from this commit: what was recorded with them is the listing
+    const recorded = commit ? await fromCommit(store, paths.map(keyOf), commit) : null;
+    const tree = commit && !recorded ? await listTree(source, commit, retry) : null;
+    if (recorded) {
+      expected = new Map(paths.map((p, i) => [p, recorded[i]!]));
+    } else if (tree) {
+      paths = paths.filter((p) => !optional.has(p) || tree.has(p));
+      expected = new Map(
+        paths.map((p) => {
+          const f: HubFile | undefined = tree.get(p);
+          if (!f) throw modelError('missing-file', `${p} is not in ${source.repo} at ${commit}`);
+          const { size, sha256, oid } = f;
+          return [p, { size, commit: commit!, ...(sha256 && { sha256 }), ...(oid && { oid }) }];
+        }),
+      );
+    } else {
+      const cached = await Promise.all(paths.map((p) => storedCopy(store, keyOf(p), {})));
+      if (cached.some((c, i) => c === null && !optional.has(paths[i]!))) {
+        // no listing: the sizes from the resolve URLs (Range: bytes=0-0), as the JS clients do
+        const probed = await Promise.all(
           paths.map((p) =>
-            headFile(fileUrl(source, p, options.origin)!, p, {
-              ...(options.fetch && { fetch: options.fetch }),
-              ...(options.signal && { signal: options.signal }),
+            probeFile(fileUrl(pinned, p, options.origin)!, p, retry).catch((e: unknown) => {
+              if (optional.has(p) && (e as { code?: string }).code === 'missing-file') {
+                return 'absent' as const;
+              }
+              throw e;
             }),
           ),
-        )
-      : paths.map(() => null);
+        );
+        if (probed.some((x) => x === null) && !commit) {
+          throw modelError('network', `${source.repo} could not be reached and is not cached`);
+        }
+        paths = paths.filter((_, i) => probed[i] !== 'absent');
+        const found = probed.filter((x) => x !== 'absent');
+        // a small file answered by the Hub itself names the commit (X-Repo-Commit): take the
+        // others from it too
+        const seen = commit ?? found.find((x) => x?.commit)?.commit;
+        if (seen) pinned = { ...source, revision: seen };
+        expected = new Map(
+          paths.map((p, i) => {
+            const x = found[i];
+            return [
+              p,
+              { ...(x?.size !== undefined && { size: x.size }), ...(seen && { commit: seen }) },
+            ];
+          }),
+        );
+      }
+    }
+  }
   const sizes = new Map<string, number>();
-  paths.forEach((p, i) => {
-    const size = heads[i]?.size ?? cached[i] ?? undefined;
+  for (const p of paths) {
+    const size = expected.get(p)?.size ?? (await store.read(keyOf(p)))?.size;
     if (size !== undefined) sizes.set(p, size);
-  });
+  }
   options.beforeDownload?.(sizes);
-  const commit = heads.find((h) => h?.commit)?.commit;
-  const pinned: PackageSource =
-    source.kind === 'hub' && commit ? { ...source, revision: commit } : source;
   const packageTotal =
     sizes.size === paths.length ? [...sizes.values()].reduce((a, b) => a + b, 0) : 0;
   let done = 0;
   const out = new Map<string, Blob>();
   for (const [fileIndex, path] of paths.entries()) {
     options.signal?.throwIfAborted();
-    const head = heads[fileIndex];
-    const blob = await downloadFile(
-      fileUrl(pinned, path, options.origin)!,
-      keys[fileIndex]!,
-      store,
-      {
-        file: path,
-        ...(head?.size !== undefined && { expectedSize: head.size }),
-        ...(head?.etag !== undefined && { expectedEtag: head.etag }),
-        ...(options.signal && { signal: options.signal }),
-        ...(options.fetch && { fetch: options.fetch }),
-        onProgress: (p) =>
-          options.onProgress?.({
-            ...p,
-            fileIndex,
-            files: paths.length,
-            packageLoaded: done + p.loaded,
-            packageTotal,
-          }),
-      },
-    );
+    const blob = await downloadFile(fileUrl(pinned, path, options.origin)!, keyOf(path), store, {
+      file: path,
+      expected: expected.get(path) ?? {},
+      ...(options.signal && { signal: options.signal }),
+      ...(options.fetch && { fetch: options.fetch }),
+      onProgress: (p) =>
+        options.onProgress?.({
+          ...p,
+          fileIndex,
+          files: paths.length,
+          packageLoaded: done + p.loaded,
+          packageTotal,
+        }),
+    }).catch((e: unknown) => {
+      // an optional file a server without a listing does not have
+      if (optional.has(path) && (e as { code?: string }).code === 'missing-file') return null;
+      throw e;
+    });
+    if (!blob) continue;
     done += blob.size;
     out.set(path, blob);
+  }
+  return out;
+}
+
+/** What was recorded with each stored file when all are complete copies from `commit`. */
+async function fromCommit(
+  store: ModelStore,
+  keys: readonly string[],
+  commit: string,
+): Promise<Expected[] | null> {
+  const out: Expected[] = [];
+  for (const key of keys) {
+    const [blob, meta] = await Promise.all([store.read(key), store.meta(key)]);
+    if (!blob || meta?.commit !== commit || meta.size !== blob.size) return null;
+    if (meta.sha256 === undefined && meta.oid === undefined) return null; // never checked
+    const { size, sha256, oid } = meta;
+    out.push({ size, commit, ...(sha256 && { sha256 }), ...(oid && { oid }) });
   }
   return out;
 }
@@ -140,14 +211,6 @@ function folderFiles(
     });
   });
   return out;
-}
-
-/** Size of the complete cached file under `key` when it is intact (its recorded size), else null. */
-async function intactSize(store: ModelStore, key: string): Promise<number | null> {
-  const blob = await store.read(key);
-  if (!blob) return null;
-  const meta = await store.meta(key);
-  return meta?.size === undefined || meta.size === blob.size ? blob.size : null;
 }
 
 export interface SessionOptions {

@@ -1,17 +1,21 @@
 // Persistent storage of downloaded model files, with partial files for resumable downloads and,
-// beside each, what the server said about the whole file (size, ETag, commit) so that a resume can
-// ask for the same version (If-Range) and a damaged copy is recognised. In the browser: the Origin
+// beside each, what the Hub listed for the whole file (size, SHA-256 or git blob id, the commit)
+// so that a resume continues the same version and a damaged or out-of-date copy is recognised. In the browser: the Origin
 // Private File System (survives reloads, large quota, no memory copy: a stored file is read back
 // as a disk-backed File). Elsewhere (Node tests, browsers without OPFS): an in-memory store with
 // the same interface.
 
-/** What the server promised about a stored (or partly stored) file. */
+/** What the Hub listed about a stored (or partly stored) file. */
 export interface EntryMeta {
-  /** Bytes of the whole file (X-Linked-Size, Content-Range or Content-Length). */
+  /** Bytes of the whole file (the tree listing's size, or Content-Range). */
   readonly size?: number;
-  /** The server's validator (X-Linked-Etag or ETag): sent as If-Range when resuming. */
+  /** SHA-256 of an LFS file, hex: a complete entry with it was checked against it. */
+  readonly sha256?: string;
+  /** Git blob id of a small file, hex: a complete entry with it was checked against it. */
+  readonly oid?: string;
+  /** The server's ETag: recorded by the old scheme (before hashes), read to keep its copies. */
   readonly etag?: string;
-  /** The Hub commit the file came from (X-Repo-Commit), when the server said. */
+  /** The Hub commit the file was taken from. */
   readonly commit?: string;
 }
 
@@ -23,6 +27,7 @@ export interface StoredEntry {
   readonly complete: boolean;
   /** Bytes the whole file has, when known: a complete entry of another size is damaged. */
   readonly expectedSize?: number;
+  readonly sha256?: string;
   readonly etag?: string;
   readonly commit?: string;
 }
@@ -38,6 +43,8 @@ export interface ModelStore {
   read(key: string): Promise<Blob | null>;
   /** Bytes already downloaded of a partial file (0 if none). */
   partialSize(key: string): Promise<number>;
+  /** The partial file under `key` as it is (to check its hash before completing it), or null. */
+  readPartial(key: string): Promise<Blob | null>;
   /** A writer that appends to the partial file from `offset` (what lies beyond is dropped). */
   writer(key: string, offset: number): Promise<FileWriter>;
   /** Turn the partial file into the complete one (its meta stays). */
@@ -80,6 +87,11 @@ export class OpfsStore implements ModelStore {
   async partialSize(key: string): Promise<number> {
     const handle = await this.handle(encode(key) + PART, false);
     return handle ? (await handle.getFile()).size : 0;
+  }
+
+  async readPartial(key: string): Promise<Blob | null> {
+    const handle = await this.handle(encode(key) + PART, false);
+    return handle ? handle.getFile() : null;
   }
 
   async writer(key: string, offset: number): Promise<FileWriter> {
@@ -189,6 +201,11 @@ export class MemoryStore implements ModelStore {
     return f ? f.chunks.reduce((n, c) => n + c.byteLength, 0) : 0;
   }
 
+  async readPartial(key: string): Promise<Blob | null> {
+    const f = this.files.get(key + PART);
+    return f ? new Blob(f.chunks as Uint8Array<ArrayBuffer>[]) : null;
+  }
+
   async writer(key: string, offset: number): Promise<FileWriter> {
     const existing = this.files.get(key + PART);
     const kept = existing ? truncate(existing.chunks, offset) : [];
@@ -248,6 +265,7 @@ function withMeta(e: StoredEntry, meta: EntryMeta | null): StoredEntry {
   return {
     ...e,
     ...(meta.size !== undefined && { expectedSize: meta.size }),
+    ...(meta.sha256 !== undefined && { sha256: meta.sha256 }),
     ...(meta.etag !== undefined && { etag: meta.etag }),
     ...(meta.commit !== undefined && { commit: meta.commit }),
   };

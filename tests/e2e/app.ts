@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DIST } from '../../cli/build.ts';
 import { launchChromium } from '../../cli/chromium.ts';
+import { contentSecurityPolicy } from '../../cli/csp.ts';
 import { serveStatic, type StaticServer } from '../../cli/serve.ts';
 import type { Sample } from '../../src/store/samples.ts';
 import { VIDEO_CACHE } from '../fixtures/videos.ts';
@@ -32,7 +33,7 @@ const RENAMED = join(VIDEO_CACHE, '..', 'drops');
 export async function openApp(
   options: { colorScheme?: 'light' | 'dark'; webgpu?: boolean } = {},
 ): Promise<AppPage> {
-  const server = await serveStatic(DIST);
+  const server = await serveStatic(DIST, { csp: contentSecurityPolicy() });
   // webgpu: false — a Chromium that offers no WebGPU adapter, as many machines do
   const browser = await launchChromium({ webgpu: options.webgpu });
   const page = await browser.newPage({
