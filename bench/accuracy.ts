@@ -109,11 +109,25 @@ function settingsFor(c: { method: ReductionMethod; allocation: Allocation; keep:
   return settings;
 }
 
+/** tools/demo needs Python 3 with NumPy: say what to install before anything starts. */
+async function checkPython(): Promise<void> {
+  try {
+    await run('/usr/bin/python3', ['-c', 'import numpy'], { cwd: ROOT });
+  } catch {
+    throw new Error(
+      'bench:accuracy writes its test questions and videos with tools/demo, which needs Python 3 ' +
+        'with NumPy (/usr/bin/python3 -c "import numpy" failed). Install them, then run again:\n' +
+        '  sudo apt-get install -y python3 python3-numpy   (or: npm run check:system)',
+    );
+  }
+}
+
 async function testSet(): Promise<{ dir: string; set: TestSet }> {
   const dir = join(ROOT, 'bench/.cache/accuracy', SEED === null ? 'test' : `fresh-${SEED}`);
   const file = join(dir, 'questions.json');
   const fits = (s: TestSet) => s.questions.length >= QUESTIONS && s.frames === FRAMES;
   if (!existsSync(file) || !fits(JSON.parse(readFileSync(file, 'utf8')) as TestSet)) {
+    await checkPython();
     mkdirSync(dir, { recursive: true });
     console.log(`bench:accuracy — writing ${QUESTIONS} test questions and their videos to ${dir}`);
     const args = ['tools/demo/make_videos.py', 'test', '--out', dir];
