@@ -236,6 +236,12 @@ const NONE: u32 = 0xffffffffu;
 var<workgroup> wgRow: u32;
 var<workgroup> wgPos: u32;
 var<workgroup> wgTop: f32;
+// the B rows merged into the workgroup's A, in rank order (the first LIST; any further ones are
+// found again from rank wgRest on)
+const LIST: u32 = 256u;
+var<workgroup> wgList: array<u32, LIST>;
+var<workgroup> wgCount: u32;
+var<workgroup> wgRest: u32;
 var<workgroup> squares: array<vec2<f32>, WG>;
 
 // workgroup (x: merge rank j, y: frame); works if merge j is the first-ranked one of its A
@@ -254,12 +260,19 @@ fn mergeValues(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w
       if (first) {
         row = aRow(f, e.x);
         var top = max(norms[vn + row], norms[vn + e.y]);
+        wgList[0] = e.y;
+        var n = 1u;
+        var rest = r;
         for (var q = j + 1u; q < r; q++) {
           let o = matches[merges + q];
-          if (o.x == e.x) { top = max(top, norms[vn + o.y]); }
+          if (o.x != e.x) { continue; }
+          top = max(top, norms[vn + o.y]);
+          if (n < LIST) { wgList[n] = o.y; n++; } else if (rest == r) { rest = q; }
         }
         wgPos = e.x;
         wgTop = top;
+        wgCount = n;
+        wgRest = rest;
       }
     }
     wgRow = row;
@@ -268,13 +281,16 @@ fn mergeValues(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w
   if (a == NONE) { return; }
   let pos = wgPos;
   let top = wgTop;
+  let count = wgCount;
+  let rest = wgRest;
   // the sums of the current rows, in place (B rows are only read this round, A rows by one
   // workgroup), with their squared norms
   let D = params.dim / VFW; let Dk = params.keyDim / VKW;
   var sq = vec2<f32>(0.0);
   for (var c = l; c < D; c += WG) {
     var x = cval[a * D + c];
-    for (var q = j; q < r; q++) {
+    for (var m = 0u; m < count; m++) { x += cval[wgList[m] * D + c]; }
+    for (var q = rest; q < r; q++) {
       let o = matches[merges + q];
       if (o.x == pos) { x += cval[o.y * D + c]; }
     }
@@ -283,7 +299,8 @@ fn mergeValues(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w
   }
   for (var c = l; c < Dk; c += WG) {
     var x = ckey[a * Dk + c];
-    for (var q = j; q < r; q++) {
+    for (var m = 0u; m < count; m++) { x += ckey[wgList[m] * Dk + c]; }
+    for (var q = rest; q < r; q++) {
       let o = matches[merges + q];
       if (o.x == pos) { x += ckey[o.y * Dk + c]; }
     }

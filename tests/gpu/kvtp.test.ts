@@ -266,6 +266,20 @@ describe('reduction, GPU against CPU', () => {
     }
   });
 
+  it('ToMe: more B merging into one A than mergeValues lists (364 into token 0 of 27×27)', async () => {
+    // equal keys: every B ties on every A and goes to the first; one round of 364 merges
+    const base = frameTokens(2, [27, 27], 6, 91, 4);
+    const t: FrameTokens = { ...base, keys: new Float32Array(2 * 729 * 4).fill(0.5) };
+    const keep = [365, 429];
+    const want = gatherCpu(reduceFramesCpu(t, { method: 'tome', keep }), t.dim, 27);
+    const got = await gpu.reduce(t, { method: 'tome', keep });
+    expect(got.groups[0]).toHaveLength(365); // token 0 and every odd token
+    expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+    expect(got.groups).toEqual(want.groups);
+    const rows = Array.from({ length: want.indices.length }, (_, i) => i);
+    expectRowsClose(got.features, want.features, t.dim, rows, 'tome, 364 merges into one A');
+  });
+
   it('ToMe against the reference port: 1 to 6 rounds, odd grids, k = 1 (2e-3 relative)', async () => {
     const url = new URL('../fixtures/tome-reference.json', import.meta.url);
     const { cases } = JSON.parse(readFileSync(url, 'utf8')) as { cases: TomeCase[] };
