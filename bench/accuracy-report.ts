@@ -103,6 +103,21 @@ export function kindLine(rows: readonly { kind: string; questions: number; accur
 }
 
 /** The table as fixed-width text for the terminal. */
+/**
+ * The rows of an earlier table with the configurations run again replaced by their new rows
+ * (same method, allocation and keep ratio), in the earlier order; new configurations at the end.
+ */
+export function mergeRows(
+  earlier: readonly AccuracyRow[],
+  fresh: readonly AccuracyRow[],
+): AccuracyRow[] {
+  const key = (r: AccuracyRow) => `${r.method}|${r.allocation}|${r.keep}`;
+  const byKey = new Map(fresh.map((r) => [key(r), r]));
+  const merged = earlier.map((r) => byKey.get(key(r)) ?? r);
+  const seen = new Set(earlier.map(key));
+  return [...merged, ...fresh.filter((r) => !seen.has(key(r)))];
+}
+
 export function textTable(rows: readonly AccuracyRow[]): string {
   const head = ['method', 'allocation', 'keep', 'questions', 'accuracy', 'kept', 'FLOPs'];
   const body = rows.map((r) => [

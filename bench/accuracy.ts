@@ -7,7 +7,10 @@
 //
 //   npm run bench:accuracy -- [--questions 300] [--seed S] [--ratios 1,0.3,0.2,0.1]
 //       [--methods random,tome,prumerge] [--allocations uniform,kvtp,kvtp-learned,hard]
-//       [--frames 32] [--provider wasm|auto] [--json FILE] [--out DIR]
+//       [--frames 32] [--provider wasm|auto] [--json FILE] [--out DIR] [--merge]
+//
+// --merge keeps the rows of the existing JSON that this run did not ask again (e.g. after
+// `--methods tome`), replacing those it did, and remakes the Markdown and the chart from all.
 //
 // At keep ratio 1 every method keeps every token, so it is one row (method none); the hard
 // baseline keeps whole frames, so it needs no reduction method either (method none). Models run
@@ -28,11 +31,13 @@ import {
   byKind,
   comparisons,
   kindLine,
+  mergeRows,
   isCorrect,
   markdownTable,
   svgChart,
   tally,
   textTable,
+  type AccuracyRow,
   type Allocation,
   type Outcome,
 } from './accuracy-report.ts';
@@ -64,6 +69,7 @@ const { values: opts } = parseArgs({
     provider: { type: 'string', default: 'wasm' },
     json: { type: 'string' },
     out: { type: 'string', default: 'bench/results' },
+    merge: { type: 'boolean', default: false },
   },
 });
 
@@ -109,11 +115,25 @@ function settingsFor(c: { method: ReductionMethod; allocation: Allocation; keep:
   return settings;
 }
 
+/** tools/demo needs Python 3 with NumPy: say what to install before anything starts. */
+async function checkPython(): Promise<void> {
+  try {
+    await run('/usr/bin/python3', ['-c', 'import numpy'], { cwd: ROOT });
+  } catch {
+    throw new Error(
+      'bench:accuracy writes its test questions and videos with tools/demo, which needs Python 3 ' +
+        'with NumPy (/usr/bin/python3 -c "import numpy" failed). Install them, then run again:\n' +
+        '  sudo apt-get install -y python3 python3-numpy   (or: npm run check:system)',
+    );
+  }
+}
+
 async function testSet(): Promise<{ dir: string; set: TestSet }> {
   const dir = join(ROOT, 'bench/.cache/accuracy', SEED === null ? 'test' : `fresh-${SEED}`);
   const file = join(dir, 'questions.json');
   const fits = (s: TestSet) => s.questions.length >= QUESTIONS && s.frames === FRAMES;
   if (!existsSync(file) || !fits(JSON.parse(readFileSync(file, 'utf8')) as TestSet)) {
+    await checkPython();
     mkdirSync(dir, { recursive: true });
     console.log(`bench:accuracy — writing ${QUESTIONS} test questions and their videos to ${dir}`);
     const args = ['tools/demo/make_videos.py', 'test', '--out', dir];
@@ -186,11 +206,11 @@ async function main() {
   } finally {
     await session.close();
   }
-  const rows = tally(outcomes);
+  const fresh = tally(outcomes);
   const seconds = (performance.now() - started) / 1000;
   const command = `npm run bench:accuracy -- ${process.argv.slice(2).join(' ')}`.trim();
-  console.log(`\n${textTable(rows)}\n`);
-  for (const line of comparisons(rows)) console.log(line);
+  console.log(`\n${textTable(fresh)}\n`);
+  for (const line of comparisons(fresh)) console.log(line);
   const unpruned = byKind(outcomes, (o) => o.keep >= 1);
   if (unpruned.length) console.log(`\nall tokens, by question kind: ${kindLine(unpruned)}`);
   const per = (ms: number) => `${(ms / outcomes.length).toFixed(0)} ms`;
@@ -215,13 +235,21 @@ async function main() {
     seconds: Math.round(seconds),
   };
   const jsonPath = opts.json ? resolve(opts.json) : join(outDir, 'accuracy.json');
-  writeFileSync(jsonPath, `${JSON.stringify({ ...meta, rows }, null, 1)}\n`);
+  const earlier =
+    opts.merge && existsSync(jsonPath)
+      ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as { command: string; rows: AccuracyRow[] })
+      : null;
+  const rows = earlier ? mergeRows(earlier.rows, fresh) : fresh;
+  const merged = earlier ? { merged: `${earlier.command}, then ${command}` } : {};
+  writeFileSync(jsonPath, `${JSON.stringify({ ...meta, ...merged, rows }, null, 1)}\n`);
   const title = `Demo accuracy on ${set.questions.length} ${set.split} questions (${FRAMES} frames)`;
   writeFileSync(
     join(outDir, 'accuracy.md'),
     `${markdownTable(rows)}\n\n${comparisons(rows)
       .map((l) => `- ${l}`)
-      .join('\n')}\n\nMade by \`${command}\`.\n`,
+      .join(
+        '\n',
+      )}\n\nMade by \`${earlier ? `${earlier.command}\`, then \`${command}` : command}\`.\n`,
   );
   writeFileSync(join(outDir, 'accuracy.svg'), `${svgChart(rows, title)}\n`);
   console.log(`wrote ${jsonPath}, ${join(outDir, 'accuracy.md')}, ${join(outDir, 'accuracy.svg')}`);

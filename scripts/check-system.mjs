@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Pre-test check of the system packages the tests need: Chromium (headless browser, and the
 // SwiftShader Vulkan driver it ships, which gives WebGPU without a GPU), the Vulkan loader
-// libvulkan.so.1 (Dawn, the `webgpu` package of the gpu tier, loads it to reach SwiftShader) and
-// ffmpeg (test videos). As root on Debian it installs what is missing with apt-get; elsewhere it
+// libvulkan.so.1 (Dawn, the `webgpu` package of the gpu tier, loads it to reach SwiftShader),
+// ffmpeg (test videos) and Python 3 with NumPy (tools/demo, which `npm run bench:accuracy` runs
+// to write its test questions and videos). As root on Debian it installs what is missing with apt-get; elsewhere it
 // prints the command. Importing it checks nothing; running it does.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -31,6 +32,15 @@ export const NEEDS = [
   },
   { what: 'ffmpeg', paths: ['/usr/bin/ffmpeg'], pkg: 'ffmpeg' },
   { what: 'ffprobe', paths: ['/usr/bin/ffprobe'], pkg: 'ffmpeg' },
+  { what: 'Python 3', paths: ['/usr/bin/python3'], pkg: 'python3' },
+  {
+    what: 'NumPy for Python 3',
+    paths: [
+      '/usr/lib/python3/dist-packages/numpy/__init__.py',
+      '/usr/local/lib/python3/dist-packages/numpy/__init__.py',
+    ],
+    pkg: 'python3-numpy',
+  },
   {
     what: 'fonts for screenshots',
     paths: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'],
@@ -51,7 +61,7 @@ export function installCommand(missing) {
 function main() {
   const missing = missingNeeds();
   if (missing.length === 0) {
-    console.log('system check: chromium, SwiftShader, libvulkan1, ffmpeg present');
+    console.log('system check: chromium, SwiftShader, libvulkan1, ffmpeg, python3-numpy present');
     return 0;
   }
   const pkgs = [...new Set(missing.map((m) => m.pkg))];

@@ -1,6 +1,7 @@
 // Per-frame budgets from scores in one workgroup of WG invocations, each looping over frames
 // i, i + WG, i + 2·WG, … so that any number of frames works; the reference is
-// src/kvtp/allocate.ts. Modes: 0 paper (floor with the reference's PAPER_SNAP slack), 1 exact
+// src/kvtp/allocate.ts. Modes: 0 paper (floor with the reference's PAPER_SNAP slack; for ToMe,
+// N − floor(N·(1 − r)), at least 1), 1 exact
 // (water-filling on the log-level μ, then floors and +1 for the largest remainders), 2 uniform,
 // 3 hard. Ranking frames (hard: by score; exact: by remainder) is O(L²/WG) per invocation.
 
@@ -14,6 +15,7 @@ struct AllocParams {
   keepRatio: f32,
   temperature: f32,
   snap: f32,         // PAPER_SNAP
+  tomePaper: u32,    // 1: paper budgets for ToMe
 }
 
 override WG: u32 = 256u;
@@ -94,8 +96,13 @@ fn allocate(@builtin(local_invocation_id) l: vec3u) {
     rates[i] = rate;
     ymin = min(ymin, y);
     if (params.mode == 0u && params.tokens > 0u) {
-      let x = N * min(rate, 1.0);
-      keep[i] = u32(min(N, floor(x + params.snap * max(1.0, x))));
+      if (params.tomePaper == 1u) {
+        let x = N * max(0.0, 1.0 - rate);
+        keep[i] = u32(N - min(N - 1.0, floor(x + params.snap * max(1.0, x))));
+      } else {
+        let x = N * min(rate, 1.0);
+        keep[i] = u32(min(N, floor(x + params.snap * max(1.0, x))));
+      }
     }
   }
   if (params.mode == 0u) { return; }

@@ -2,9 +2,8 @@
 // of CHUNK vectors of it), eight vectors at a time summed in registers over the members and
 // written once (long runs per invocation: on a CPU-emulated GPU an invocation's start-up costs
 // as much as its loads). A separator row copies the separator embedding; a kept token copies
-// its features (none, random), or adds its members' weighted features to its own (PruMerge),
-// or is the mean of its members (ToMe; `rescaleMerged`, one invocation per row, then rescales
-// it to the members' largest norm). VF is vec4 when the width allows.
+// its row of `features` (none, random; ToMe binds its merged values there), or adds its
+// members' weighted features to its own (PruMerge). VF is vec4 when the width allows.
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> frameRows: array<u32>;
@@ -12,9 +11,8 @@
 @group(0) @binding(3) var<storage, read> members: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read> spans: array<vec2<u32>>;
 @group(0) @binding(5) var<storage, read> features: array<VF>;
-@group(0) @binding(6) var<storage, read> fnorm: array<f32>;
-@group(0) @binding(7) var<storage, read> separator: array<VF>;
-@group(0) @binding(8) var<storage, read_write> out: array<VF>;
+@group(0) @binding(6) var<storage, read> separator: array<VF>;
+@group(0) @binding(7) var<storage, read_write> out: array<VF>;
 
 fn rowCount() -> u32 { return frameRows[2u * params.frames]; }
 
@@ -37,70 +35,34 @@ fn gather(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) n: v
     return;
   }
   let t = u32(src);
-  if (params.method == 0u) {
+  if (params.method != 2u) {
     for (var c = first; c < last; c++) { out[o + c] = features[t * D + c]; }
     return;
   }
   let frameBase = (t / params.tokens) * params.tokens;
   let span = spans[t];
-  // ToMe: the mean of the members; PruMerge: the token plus its weighted members
-  let tome = params.method == 1u;
-  let own = select(t, frameBase + members[span.x].x, tome) * D;
-  let start = select(0u, 1u, tome);
-  let scale = select(1.0, 1.0 / f32(span.y), tome);
+  // PruMerge: the token plus its weighted members
+  let own = t * D;
   for (var c = first; c < last; c += 8u) {
     // the run's last vectors are clamped to it: read twice, written once
     let i0 = c; let i1 = min(c + 1u, last - 1u); let i2 = min(c + 2u, last - 1u); let i3 = min(c + 3u, last - 1u);
     let i4 = min(c + 4u, last - 1u); let i5 = min(c + 5u, last - 1u); let i6 = min(c + 6u, last - 1u); let i7 = min(c + 7u, last - 1u);
     var a0 = features[own + i0]; var a1 = features[own + i1]; var a2 = features[own + i2]; var a3 = features[own + i3];
     var a4 = features[own + i4]; var a5 = features[own + i5]; var a6 = features[own + i6]; var a7 = features[own + i7];
-    for (var m = start; m < span.y; m++) {
+    for (var m = 0u; m < span.y; m++) {
       let e = members[span.x + m];
-      let w = select(bitcast<f32>(e.y), 1.0, tome);
+      let w = bitcast<f32>(e.y);
       let s = (frameBase + e.x) * D;
       a0 += w * features[s + i0]; a1 += w * features[s + i1]; a2 += w * features[s + i2]; a3 += w * features[s + i3];
       a4 += w * features[s + i4]; a5 += w * features[s + i5]; a6 += w * features[s + i6]; a7 += w * features[s + i7];
     }
-    out[o + i0] = a0 * scale;
-    if (c + 1u < last) { out[o + i1] = a1 * scale; }
-    if (c + 2u < last) { out[o + i2] = a2 * scale; }
-    if (c + 3u < last) { out[o + i3] = a3 * scale; }
-    if (c + 4u < last) { out[o + i4] = a4 * scale; }
-    if (c + 5u < last) { out[o + i5] = a5 * scale; }
-    if (c + 6u < last) { out[o + i6] = a6 * scale; }
-    if (c + 7u < last) { out[o + i7] = a7 * scale; }
+    out[o + i0] = a0;
+    if (c + 1u < last) { out[o + i1] = a1; }
+    if (c + 2u < last) { out[o + i2] = a2; }
+    if (c + 3u < last) { out[o + i3] = a3; }
+    if (c + 4u < last) { out[o + i4] = a4; }
+    if (c + 5u < last) { out[o + i5] = a5; }
+    if (c + 6u < last) { out[o + i6] = a6; }
+    if (c + 7u < last) { out[o + i7] = a7; }
   }
-}
-
-// (x + y·…: row): ToMe's merged rows, the mean rescaled to the largest member norm
-@compute @workgroup_size(WG)
-fn rescaleMerged(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) n: vec3u) {
-  let r = g.x + g.y * n.x * WG;
-  if (r >= rowCount()) { return; }
-  let src = rows[r].x;
-  if (src < 0) { return; }
-  let t = u32(src);
-  let span = spans[t];
-  if (span.y < 2u) { return; } // a token alone is its own mean
-  let frameBase = (t / params.tokens) * params.tokens;
-  var maxNorm = 0.0;
-  for (var m = 0u; m < span.y; m++) { maxNorm = max(maxNorm, fnorm[frameBase + members[span.x + m].x]); }
-  let D = params.dim / VFW;
-  let o = r * D;
-  var sq = vec4<f32>(0.0);
-  var c = 0u;
-  for (; c + 3u < D; c += 4u) {
-    let x0 = out[o + c]; let x1 = out[o + c + 1u]; let x2 = out[o + c + 2u]; let x3 = out[o + c + 3u];
-    sq += vec4<f32>(dotF(x0, x0), dotF(x1, x1), dotF(x2, x2), dotF(x3, x3));
-  }
-  for (; c < D; c++) { let x = out[o + c]; sq.x += dotF(x, x); }
-  let nrm = sqrt(sq.x + sq.y + sq.z + sq.w);
-  if (!(nrm > 0.0)) { return; }
-  let scale = maxNorm / nrm;
-  c = 0u;
-  for (; c + 3u < D; c += 4u) {
-    let x0 = out[o + c]; let x1 = out[o + c + 1u]; let x2 = out[o + c + 2u]; let x3 = out[o + c + 3u];
-    out[o + c] = x0 * scale; out[o + c + 1u] = x1 * scale; out[o + c + 2u] = x2 * scale; out[o + c + 3u] = x3 * scale;
-  }
-  for (; c < D; c++) { out[o + c] *= scale; }
 }

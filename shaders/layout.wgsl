@@ -1,7 +1,5 @@
 // Where every kept token goes in the gathered sequence, from `assign` (.x: representative or −1)
 // of any method; one invocation per frame walks its N tokens in grid order (O(N), no barriers).
-//   tokenMembers  ToMe groups as member lists sorted by (representative, index), weight 1, and
-//                 each representative's span in them;
 //   frameCounts   rows of each frame, separators included (needed on the GPU only for
 //                 separators after grid rows; otherwise the host knows them from the budgets);
 //   offsets       one invocation: frame offsets from the counts;
@@ -11,39 +9,11 @@
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> assign: array<vec2<i32>>;
-@group(0) @binding(2) var<storage, read_write> members: array<vec2<u32>>;
-@group(0) @binding(3) var<storage, read_write> spans: array<vec2<u32>>;
 // [0, L): rows of frame f; [L, 2L + 1): offsets
-@group(0) @binding(4) var<storage, read_write> frameRows: array<u32>;
-@group(0) @binding(5) var<storage, read_write> rows: array<vec2<i32>>;
+@group(0) @binding(2) var<storage, read_write> frameRows: array<u32>;
+@group(0) @binding(3) var<storage, read_write> rows: array<vec2<i32>>;
 
 fn isKept(f: u32, u: u32) -> bool { return assign[f * params.tokens + u].x == i32(u); }
-
-// (x: frame)
-@compute @workgroup_size(WG)
-fn tokenMembers(@builtin(global_invocation_id) g: vec3u) {
-  let f = g.x; let N = params.tokens; let base = f * N;
-  if (f >= params.frames) { return; }
-  for (var u = 0u; u < N; u++) { spans[base + u] = vec2<u32>(0u, 0u); }
-  for (var u = 0u; u < N; u++) {
-    let a = assign[base + u].x;
-    if (a >= 0) { spans[base + u32(a)].y += 1u; }
-  }
-  // starts in representative order; .y counts again as members are placed
-  var at = base;
-  for (var u = 0u; u < N; u++) {
-    let count = spans[base + u].y;
-    spans[base + u] = vec2<u32>(at, 0u);
-    at += count;
-  }
-  for (var u = 0u; u < N; u++) {
-    let a = assign[base + u].x;
-    if (a < 0) { continue; }
-    let s = spans[base + u32(a)];
-    members[s.x + s.y] = vec2<u32>(u, bitcast<u32>(1.0));
-    spans[base + u32(a)].y = s.y + 1u;
-  }
-}
 
 /** Rows frame f fills, separators included. */
 fn rowsOf(f: u32) -> u32 {

@@ -1,16 +1,20 @@
-// ToMe (bipartite soft matching) for all frames at once, two dispatches per round.
-// State per frame (ping-pong `stateIn` → `stateOut`): [count, cur_0 … cur_{N−1}], the current
-// tokens by representative (original index), ascending. A = even positions, B = odd ones.
-// `ksum` holds, at each representative's row, the sum of its members' keys (its direction is
-// the merged key's), `knorm` its norm; `assign` .x maps every original token to its current
-// representative and .y maps a representative to its current position.
-//   matchPairs  every B's most similar A: each invocation holds an 8 × 8 block of dot products
-//               (8 B rows × 8 A rows) in registers, so a key vector loaded serves 8 products;
-//               `split` invocations share a tile's A blocks and meet in workgroup memory;
-//   mergeRound  one workgroup per frame: choose the r most similar B (ties by position), add
-//               their keys into their A (invocations over channels, in rank order as the
-//               reference), renew the norms of A rows that took merges, move tokens to their
-//               new representatives, and compact the state.
+// ToMe as the KVTP reference code does it (src/kvtp/reduce-cpu.ts tomeFrame), all frames at
+// once, three dispatches per round. State per frame (ping-pong `stateIn` → `stateOut`):
+// [count, seq_0 … seq_{count−1}], the current sequence by representative (original index);
+// A = even positions, B = odd ones. `ckey` and `cval` hold each current token's key and value at
+// its representative's row, `norms` their norms ([0, L·N): keys, [L·N, 2·L·N): values);
+// `assign` .x maps every original token to its current representative and .y maps a
+// representative to its position in the current sequence.
+//   matchPairs   every B's most similar A (ties: the lower A position): each invocation holds an
+//                8 × 8 block of dot products (8 B rows × 8 A rows) in registers, so a key vector
+//                loaded serves 8 products; `split` invocations share a tile's A blocks and meet
+//                in workgroup memory;
+//   mergeRound   one workgroup per frame: choose the r most similar B (ties by position), list
+//                the merges by rank, move tokens to their new representatives, and write the
+//                next sequence: every A in order, then the unmerged B in order;
+//   mergeValues  one workgroup per (merge rank, frame), working for the first-ranked merge of
+//                each A: the A row becomes the mean of the current rows of itself and its merged
+//                B, rescaled to their largest value norm; the key likewise, to the same norm.
 // Frames already at their budget only copy their state.
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -18,11 +22,12 @@
 @group(0) @binding(2) var<storage, read> stateIn: array<u32>;
 @group(0) @binding(3) var<storage, read_write> stateOut: array<u32>;
 @group(0) @binding(4) var<storage, read_write> assign: array<vec2<i32>>;
-@group(0) @binding(5) var<storage, read_write> ksum: array<VK>;
-@group(0) @binding(6) var<storage, read_write> knorm: array<f32>;
+@group(0) @binding(5) var<storage, read_write> ckey: array<VK>;
+@group(0) @binding(6) var<storage, read_write> cval: array<VF>;
+@group(0) @binding(7) var<storage, read_write> norms: array<f32>;
 // [0, L·half): per B position (similarity bits, partner A position | MERGED);
-// [L·half, 2·L·half): per frame, the merges of the round by rank: (A row, B row)
-@group(0) @binding(7) var<storage, read_write> matches: array<vec2<u32>>;
+// [L·half, 2·L·half): per frame, the merges of the round by rank: (A position, B row)
+@group(0) @binding(8) var<storage, read_write> matches: array<vec2<u32>>;
 
 const MERGED: u32 = 0x80000000u;
 const TILE: u32 = 8u;
@@ -38,20 +43,36 @@ fn toRemove(f: u32) -> u32 {
   return min(c - k, c / 2u);
 }
 
-fn rowNorm(row: u32) -> f32 {
+fn keyNorm(row: u32) -> f32 {
   let Dk = params.keyDim / VKW;
   let base = row * Dk;
   var s = vec4<f32>(0.0);
   var c = 0u;
   for (; c + 3u < Dk; c += 4u) {
-    let x0 = ksum[base + c]; let x1 = ksum[base + c + 1u]; let x2 = ksum[base + c + 2u]; let x3 = ksum[base + c + 3u];
+    let x0 = ckey[base + c]; let x1 = ckey[base + c + 1u]; let x2 = ckey[base + c + 2u]; let x3 = ckey[base + c + 3u];
     s += vec4<f32>(dotK(x0, x0), dotK(x1, x1), dotK(x2, x2), dotK(x3, x3));
   }
-  for (; c < Dk; c++) { let x = ksum[base + c]; s.x += dotK(x, x); }
+  for (; c < Dk; c++) { let x = ckey[base + c]; s.x += dotK(x, x); }
   return sqrt(s.x + s.y + s.z + s.w);
 }
 
-// (x: token, y: frame): the first state and key norms; frames with k = 0 keep nothing.
+fn valueNorm(row: u32) -> f32 {
+  let D = params.dim / VFW;
+  let base = row * D;
+  var s = vec4<f32>(0.0);
+  var c = 0u;
+  for (; c + 3u < D; c += 4u) {
+    let x0 = cval[base + c]; let x1 = cval[base + c + 1u]; let x2 = cval[base + c + 2u]; let x3 = cval[base + c + 3u];
+    s += vec4<f32>(dotF(x0, x0), dotF(x1, x1), dotF(x2, x2), dotF(x3, x3));
+  }
+  for (; c < D; c++) { let x = cval[base + c]; s.x += dotF(x, x); }
+  return sqrt(s.x + s.y + s.z + s.w);
+}
+
+/** Offset of the value norms in `norms`. */
+fn vnorms() -> u32 { return params.frames * params.tokens; }
+
+// (x: token, y: frame): the first state and norms; frames with k = 0 keep nothing.
 @compute @workgroup_size(WG)
 fn init(@builtin(global_invocation_id) g: vec3u) {
   let u = g.x; let f = g.y; let N = params.tokens;
@@ -60,13 +81,16 @@ fn init(@builtin(global_invocation_id) g: vec3u) {
   if (u == 0u) { stateOut[stateBase(f)] = select(N, 0u, empty); }
   stateOut[stateBase(f) + 1u + u] = u;
   assign[f * N + u] = vec2<i32>(select(i32(u), -1, empty), i32(u));
-  if (!empty && keep[f] < N) { knorm[f * N + u] = rowNorm(f * N + u); }
+  if (!empty && keep[f] < N) {
+    norms[f * N + u] = keyNorm(f * N + u);
+    norms[vnorms() + f * N + u] = valueNorm(f * N + u);
+  }
 }
 
 var<workgroup> bestSim: array<f32, WG * TILE>;
 var<workgroup> bestPos: array<u32, WG * TILE>;
 
-/** ksum row (times the row width) of the A token at A position a of frame f. */
+/** Row of the A token at A position a of frame f. */
 fn aRow(f: u32, a: u32) -> u32 { return f * params.tokens + curAt(f, 2u * a); }
 
 // workgroup (x: group of WG / split tiles, y: frame); invocation l: tile l / split, part l % split
@@ -88,7 +112,7 @@ fn matchPairs(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w:
     for (var i = 0u; i < TILE; i++) {
       let row = f * N + curAt(f, 2u * min(b0 + i, nB - 1u) + 1u);
       rb[i] = row * Dk;
-      nb[i] = knorm[row];
+      nb[i] = norms[row];
     }
     for (var a0 = part * TILE; a0 < nA; a0 += TILE * S) {
       var ra: array<u32, TILE>;
@@ -102,31 +126,31 @@ fn matchPairs(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w:
       var lo6 = vec4<f32>(0.0); var hi6 = vec4<f32>(0.0);
       var lo7 = vec4<f32>(0.0); var hi7 = vec4<f32>(0.0);
       for (var ch = 0u; ch < Dk; ch++) {
-        let a0k = ksum[ra[0] + ch]; let a1k = ksum[ra[1] + ch];
-        let a2k = ksum[ra[2] + ch]; let a3k = ksum[ra[3] + ch];
-        let a4k = ksum[ra[4] + ch]; let a5k = ksum[ra[5] + ch];
-        let a6k = ksum[ra[6] + ch]; let a7k = ksum[ra[7] + ch];
-        var kb = ksum[rb[0] + ch];
+        let a0k = ckey[ra[0] + ch]; let a1k = ckey[ra[1] + ch];
+        let a2k = ckey[ra[2] + ch]; let a3k = ckey[ra[3] + ch];
+        let a4k = ckey[ra[4] + ch]; let a5k = ckey[ra[5] + ch];
+        let a6k = ckey[ra[6] + ch]; let a7k = ckey[ra[7] + ch];
+        var kb = ckey[rb[0] + ch];
         lo0 += dots4K(kb, a0k, a1k, a2k, a3k); hi0 += dots4K(kb, a4k, a5k, a6k, a7k);
-        kb = ksum[rb[1] + ch];
+        kb = ckey[rb[1] + ch];
         lo1 += dots4K(kb, a0k, a1k, a2k, a3k); hi1 += dots4K(kb, a4k, a5k, a6k, a7k);
-        kb = ksum[rb[2] + ch];
+        kb = ckey[rb[2] + ch];
         lo2 += dots4K(kb, a0k, a1k, a2k, a3k); hi2 += dots4K(kb, a4k, a5k, a6k, a7k);
-        kb = ksum[rb[3] + ch];
+        kb = ckey[rb[3] + ch];
         lo3 += dots4K(kb, a0k, a1k, a2k, a3k); hi3 += dots4K(kb, a4k, a5k, a6k, a7k);
-        kb = ksum[rb[4] + ch];
+        kb = ckey[rb[4] + ch];
         lo4 += dots4K(kb, a0k, a1k, a2k, a3k); hi4 += dots4K(kb, a4k, a5k, a6k, a7k);
-        kb = ksum[rb[5] + ch];
+        kb = ckey[rb[5] + ch];
         lo5 += dots4K(kb, a0k, a1k, a2k, a3k); hi5 += dots4K(kb, a4k, a5k, a6k, a7k);
-        kb = ksum[rb[6] + ch];
+        kb = ckey[rb[6] + ch];
         lo6 += dots4K(kb, a0k, a1k, a2k, a3k); hi6 += dots4K(kb, a4k, a5k, a6k, a7k);
-        kb = ksum[rb[7] + ch];
+        kb = ckey[rb[7] + ch];
         lo7 += dots4K(kb, a0k, a1k, a2k, a3k); hi7 += dots4K(kb, a4k, a5k, a6k, a7k);
       }
       let dots = array<vec4<f32>, 16>(lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3, lo4, hi4, lo5, hi5, lo6, hi6, lo7, hi7);
       for (var j = 0u; j < TILE; j++) {
         if (a0 + j >= nA) { break; }
-        let na = knorm[ra[j] / Dk];
+        let na = norms[ra[j] / Dk];
         for (var i = 0u; i < TILE; i++) {
           let s = cosineOf(dots[2u * i + j / 4u][j % 4u], nb[i], na);
           if (s > best[i]) { best[i] = s; pos[i] = a0 + j; }
@@ -171,39 +195,13 @@ fn mergeRound(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w:
       }
       if (rank < r) {
         matches[base + b].y = m.y | MERGED;
-        matches[merges + rank] = vec2<u32>(aRow(f, m.y), f * N + curAt(f, 2u * b + 1u));
+        matches[merges + rank] = vec2<u32>(m.y, f * N + curAt(f, 2u * b + 1u));
       }
     }
   }
   storageBarrier();
-  // add the merged B keys into their A in rank order, each invocation four channels at a time
+  // every token follows a merged representative to its A
   if (r > 0u) {
-    let Dk = params.keyDim / VKW;
-    for (var ch = 4u * l; ch < Dk; ch += 4u * WG) {
-      if (ch + 3u < Dk) {
-        for (var j = 0u; j < r; j++) {
-          let e = matches[merges + j];
-          let a = e.x * Dk + ch; let b = e.y * Dk + ch;
-          ksum[a] += ksum[b]; ksum[a + 1u] += ksum[b + 1u];
-          ksum[a + 2u] += ksum[b + 2u]; ksum[a + 3u] += ksum[b + 3u];
-        }
-      } else {
-        for (var j = 0u; j < r; j++) {
-          let e = matches[merges + j];
-          for (var c = ch; c < Dk; c++) { ksum[e.x * Dk + c] += ksum[e.y * Dk + c]; }
-        }
-      }
-    }
-    if (l == 0u) { for (var j = 0u; j < r; j++) { knorm[matches[merges + j].x] = -1.0; } }
-  }
-  storageBarrier();
-  if (r > 0u) {
-    // new norms of the A rows that took merges
-    for (var a = l; a < nA; a += WG) {
-      let row = aRow(f, a);
-      if (knorm[row] < 0.0) { knorm[row] = rowNorm(row); }
-    }
-    // every token follows a merged representative to its A
     for (var u = l; u < N; u += WG) {
       let rep = assign[f * N + u].x;
       if (rep < 0) { continue; }
@@ -215,15 +213,114 @@ fn mergeRound(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w:
     }
   }
   storageBarrier();
-  // the next state without the merged B tokens (one invocation: O(count), no scan)
+  // the next sequence: every A in order, then the unmerged B in order (one invocation: O(count))
   if (l != 0u) { return; }
   var at = 0u;
-  for (var p = 0u; p < c; p++) {
-    if (r > 0u && p % 2u == 1u && (matches[base + p / 2u].y & MERGED) != 0u) { continue; }
-    let rep = curAt(f, p);
+  for (var a = 0u; a < nA; a++) {
+    let rep = curAt(f, 2u * a);
+    stateOut[stateBase(f) + 1u + at] = rep;
+    assign[f * N + rep].y = i32(at);
+    at++;
+  }
+  for (var b = 0u; b < nB; b++) {
+    if (r > 0u && (matches[base + b].y & MERGED) != 0u) { continue; }
+    let rep = curAt(f, 2u * b + 1u);
     stateOut[stateBase(f) + 1u + at] = rep;
     assign[f * N + rep].y = i32(at);
     at++;
   }
   stateOut[stateBase(f)] = at;
+}
+
+const NONE: u32 = 0xffffffffu;
+var<workgroup> wgRow: u32;
+var<workgroup> wgPos: u32;
+var<workgroup> wgTop: f32;
+// the B rows merged into the workgroup's A, in rank order (the first LIST; any further ones are
+// found again from rank wgRest on)
+const LIST: u32 = 256u;
+var<workgroup> wgList: array<u32, LIST>;
+var<workgroup> wgCount: u32;
+var<workgroup> wgRest: u32;
+var<workgroup> squares: array<vec2<f32>, WG>;
+
+// workgroup (x: merge rank j, y: frame); works if merge j is the first-ranked one of its A
+@compute @workgroup_size(WG)
+fn mergeValues(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u) {
+  let j = w.x; let f = w.y;
+  let r = toRemove(f);
+  let merges = params.frames * params.half + f * params.half;
+  let vn = vnorms();
+  if (l == 0u) {
+    var row = NONE;
+    if (j < r) {
+      let e = matches[merges + j];
+      var first = true;
+      for (var q = 0u; q < j; q++) { if (matches[merges + q].x == e.x) { first = false; break; } }
+      if (first) {
+        row = aRow(f, e.x);
+        var top = max(norms[vn + row], norms[vn + e.y]);
+        wgList[0] = e.y;
+        var n = 1u;
+        var rest = r;
+        for (var q = j + 1u; q < r; q++) {
+          let o = matches[merges + q];
+          if (o.x != e.x) { continue; }
+          top = max(top, norms[vn + o.y]);
+          if (n < LIST) { wgList[n] = o.y; n++; } else if (rest == r) { rest = q; }
+        }
+        wgPos = e.x;
+        wgTop = top;
+        wgCount = n;
+        wgRest = rest;
+      }
+    }
+    wgRow = row;
+  }
+  let a = workgroupUniformLoad(&wgRow);
+  if (a == NONE) { return; }
+  let pos = wgPos;
+  let top = wgTop;
+  let count = wgCount;
+  let rest = wgRest;
+  // the sums of the current rows, in place (B rows are only read this round, A rows by one
+  // workgroup), with their squared norms
+  let D = params.dim / VFW; let Dk = params.keyDim / VKW;
+  var sq = vec2<f32>(0.0);
+  for (var c = l; c < D; c += WG) {
+    var x = cval[a * D + c];
+    for (var m = 0u; m < count; m++) { x += cval[wgList[m] * D + c]; }
+    for (var q = rest; q < r; q++) {
+      let o = matches[merges + q];
+      if (o.x == pos) { x += cval[o.y * D + c]; }
+    }
+    cval[a * D + c] = x;
+    sq.x += dotF(x, x);
+  }
+  for (var c = l; c < Dk; c += WG) {
+    var x = ckey[a * Dk + c];
+    for (var m = 0u; m < count; m++) { x += ckey[wgList[m] * Dk + c]; }
+    for (var q = rest; q < r; q++) {
+      let o = matches[merges + q];
+      if (o.x == pos) { x += ckey[o.y * Dk + c]; }
+    }
+    ckey[a * Dk + c] = x;
+    sq.y += dotK(x, x);
+  }
+  squares[l] = sq;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (l < s) { squares[l] += squares[l + s]; }
+    workgroupBarrier();
+  }
+  // mean / |mean| = sum / |sum|; a zero mean stays zero
+  let n = sqrt(squares[0]);
+  let vs = select(0.0, top / n.x, n.x > 0.0);
+  let ks = select(0.0, top / n.y, n.y > 0.0);
+  for (var c = l; c < D; c += WG) { cval[a * D + c] *= vs; }
+  for (var c = l; c < Dk; c += WG) { ckey[a * Dk + c] *= ks; }
+  if (l == 0u) {
+    norms[vn + a] = select(0.0, top, n.x > 0.0);
+    norms[a] = select(0.0, top, n.y > 0.0);
+  }
 }

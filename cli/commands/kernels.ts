@@ -2,8 +2,10 @@
 // the WGSL kernels run through Dawn (`--backend gpu`). JSON on stdout; errors as values.
 //
 //   allocate --input F.json   F = {"scores":[…],"keepRatio":0.2,"temperature":2,
-//                                  "mode":"paper|exact|uniform|hard","tokensPerFrame":N,"minPerFrame":1}
-//                             → {"rates":[…],"keep":[…]}
+//                                  "mode":"paper|exact|uniform|hard","tokensPerFrame":N,"minPerFrame":1,
+//                                  "method":"none|random|tome|prumerge"}
+//                             → {"rates":[…],"keep":[…]}   (paper budgets depend on the method:
+//                               ToMe keeps N − ⌊N·(1 − r)⌋, the others ⌊N·min(r, 1)⌋; default none)
 //   prune --input F.json      F = {"method":"none|random|tome|prumerge","grid":[h,w],
 //                                  "features":[[…]…],"keys":[[…]…],"importance":[…],"keep":k,"seed":0}
 //                             → {"indices":[…],"features":[[…]…],"groups":[[…]…]}
@@ -126,6 +128,7 @@ export async function allocateCommand(argv: string[]): Promise<number> {
       ...(input.minPerFrame !== undefined && {
         minPerFrame: optionalNumber(input.minPerFrame, 'minPerFrame')!,
       }),
+      method: (input.method ?? 'none') as ReductionMethod,
     };
     const result = await withBackend(backend, (b) => b.allocate(scores, params)).catch((e) => {
       throw asInputError(e);

@@ -1,9 +1,13 @@
 // Per-frame keep budgets from frame scores (the KVTP allocation). Shares are
 // r_i = L·ρ·softmax((s − mean s)/T)_i, then by mode:
-//   paper   k_i = floor(N·min(r_i, 1)); overflow above 1 is lost, as in the reference code. A share
-//           within PAPER_SNAP (relative) below a whole number of tokens counts as that number:
-//           L·ρ·p carries rounding noise (double here, f32 on the GPU; 3 equal scores at ρ 0.3 give
-//           r = 0.29999999999999993), and noise must not cost a frame a token;
+//   paper   as the reference code counts, which depends on the method: k_i = floor(N·min(r_i, 1))
+//           (random, PruMerge, none; overflow above 1 is lost), and for ToMe, which removes
+//           int(N·(1 − r_i)) tokens, k_i = N − floor(N·(1 − r_i)): one more than floor(N·r_i)
+//           when N·r_i is not whole, all N when r_i ≥ 1, and at least 1 (the reference's loop
+//           cannot remove a frame's last token). A value within PAPER_SNAP (relative) below a
+//           whole number of tokens counts as that number: L·ρ·p carries rounding noise (double
+//           here, f32 on the GPU; 3 equal scores at ρ 0.3 give r = 0.29999999999999993), and
+//           noise must not move a budget across a whole number;
 //   exact   the same shares water-filled into [m, N] so that Σ k_i = round(ρ·L·N) exactly:
 //           x_i = clamp(λ·p_i, m, N) with λ such that Σ x_i = total, then floors plus one
 //           token for the largest remainders (ties to the earlier frame); m = minPerFrame
@@ -14,7 +18,7 @@
 // round() is half up on the value a product of decimals stands for (roundTokens).
 // This file is the reference; shaders/allocate.wgsl computes the same on the GPU.
 
-import type { Allocation, AllocationParams } from './types.ts';
+import type { Allocation, AllocationParams, ReductionMethod } from './types.ts';
 
 /** Check allocation inputs; throws a plain message (the CLI shows it as is). */
 export function checkAllocation(scores: ArrayLike<number>, p: AllocationParams): void {
@@ -41,6 +45,9 @@ export function checkAllocation(scores: ArrayLike<number>, p: AllocationParams):
   const m = p.minPerFrame;
   if (m !== undefined && !(Number.isInteger(m) && m >= 0)) {
     throw new RangeError(`allocation: minPerFrame must be a non-negative integer, got ${m}`);
+  }
+  if (p.method !== undefined && !['none', 'random', 'tome', 'prumerge'].includes(p.method)) {
+    throw new RangeError(`allocation: unknown method "${String(p.method)}"`);
   }
 }
 
@@ -72,10 +79,20 @@ export function shares(scores: ArrayLike<number>, temperature: number): Float64A
 /** Relative slack of paper mode's floor: x within PAPER_SNAP·max(1, x) below an integer rounds up. */
 export const PAPER_SNAP = 1e-5;
 
-/** Paper mode's budget of a frame with share `rate`: floor(N·min(r, 1)), rounding noise forgiven. */
-export function paperKeep(rate: number, tokens: number): number {
-  const x = tokens * Math.min(rate, 1);
-  return Math.min(tokens, Math.floor(x + PAPER_SNAP * Math.max(1, x)));
+/** floor(x), a value within PAPER_SNAP·max(1, x) below a whole number counting as it. */
+function snapFloor(x: number): number {
+  return Math.floor(x + PAPER_SNAP * Math.max(1, x));
+}
+
+/**
+ * Paper mode's budget of a frame with share `rate`, rounding noise forgiven: floor(N·min(r, 1)),
+ * or for ToMe N − floor(N·(1 − r)) (all N when r ≥ 1, at least 1).
+ */
+export function paperKeep(rate: number, tokens: number, method: ReductionMethod = 'none'): number {
+  if (method === 'tome') {
+    return tokens - Math.min(tokens - 1, snapFloor(tokens * Math.max(0, 1 - rate)));
+  }
+  return Math.min(tokens, snapFloor(tokens * Math.min(rate, 1)));
 }
 
 /**
@@ -164,7 +181,7 @@ export function allocateCpu(scores: ArrayLike<number>, params: AllocationParams)
   const rates = Array.from(p, (v) => L * rho * v);
   if (mode === 'paper') {
     if (N === undefined) return { rates };
-    return { rates, keep: rates.map((r) => paperKeep(r, N)) };
+    return { rates, keep: rates.map((r) => paperKeep(r, N, params.method)) };
   }
   const total = totalBudget(L, N!, rho);
   const m = effectiveMin(L, N!, total, params.minPerFrame ?? 1);

@@ -35,6 +35,7 @@ export const AllocParams = uniformLayout({
   keepRatio: 'f32',
   temperature: 'f32',
   snap: 'f32',
+  tomePaper: 'u32',
 });
 
 export const ScoreParams = uniformLayout({

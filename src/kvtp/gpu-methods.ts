@@ -34,6 +34,7 @@ export interface Chain {
   readonly kept: readonly number[];
   readonly base: GPUBuffer;
   readonly keepBuf: GPUBuffer;
+  readonly features: GPUBuffer;
   readonly keys: GPUBuffer;
   readonly assign: GPUBuffer;
   readonly members: GPUBuffer;
@@ -86,29 +87,36 @@ export function matchLayout(tokens: number, wg: number): { split: number; tiles:
   return { split, tiles: Math.max(1, perGroup) };
 }
 
-/** Record ToMe's rounds; `assign` ends with every token's representative and position. */
-export function encodeTome(c: Chain): void {
+/**
+ * Record ToMe's rounds; `assign` ends with every token's representative, and the returned
+ * buffer [L·N·D] holds every kept token's value at its representative's row.
+ */
+export function encodeTome(c: Chain): GPUBuffer {
   const { k, enc, t, kept, temps, wg } = c;
-  const { frames: L, tokens: N, keyDim: Dk } = t;
+  const { frames: L, tokens: N, dim: D, keyDim: Dk } = t;
   const half = Math.ceil(N / 2);
-  const bindings: BindingKind[] = [U, R, R, W, W, W, W, W];
-  const family = k.family('tome', tomeWgsl, bindings, true, { keys: Dk });
+  const bindings: BindingKind[] = [U, R, R, W, W, W, W, W, W];
+  const widths = { keys: Dk, features: D };
+  const family = k.family('tome', tomeWgsl, bindings, true, widths);
   const { split, tiles } = matchLayout(N, wg);
-  const match = k.family('tome', tomeWgsl, bindings, true, { keys: Dk }, { WG: split * tiles });
+  const match = k.family('tome', tomeWgsl, bindings, true, widths, { WG: split * tiles });
   const state = [0, 1].map(() => temps.storage(L * (N + 1) * 4, 'tome state'));
-  const ksum = temps.storage(L * N * Dk * 4, 'key sums');
-  const knorm = temps.storage(L * N * 4, 'key norms');
+  const ckey = temps.storage(L * N * Dk * 4, 'current keys');
+  const cval = temps.storage(L * N * D * 4, 'current values');
+  const norms = temps.storage(2 * L * N * 4, 'key and value norms');
   const matches = temps.storage(2 * L * half * 8, 'matches');
   const params = temps.uniform(ReduceParams.pack({ ...c.values, split }), 'tome params');
-  enc.copyBufferToBuffer(c.keys, 0, ksum, 0, L * N * Dk * 4);
+  enc.copyBufferToBuffer(c.keys, 0, ckey, 0, L * N * Dk * 4);
+  enc.copyBufferToBuffer(c.features, 0, cval, 0, L * N * D * 4);
   const groups = [0, 1].map((i) => [
     params,
     c.keepBuf,
     state[1 - i]!,
     state[i]!,
     c.assign,
-    ksum,
-    knorm,
+    ckey,
+    cval,
+    norms,
     matches,
   ]);
   const rounds = groups.map((g) => family.bind(g));
@@ -116,12 +124,15 @@ export function encodeTome(c: Chain): void {
   family.dispatch(enc, 'init', rounds[0]!, Math.ceil(N / wg), L); // writes state[0]
   tomeCounts(N, kept).forEach((counts, r) => {
     // round r reads state[r % 2] and writes state[1 − r % 2]; workgroups cover the B tokens
-    // of the busiest frame still above its budget
+    // of the busiest frame still above its budget, and the most merges of a frame
     const busy = counts.filter((x, f) => x > kept[f]!).map((x) => Math.floor(x / 2));
     const x = Math.ceil(Math.ceil(Math.max(...busy) / TILE) / tiles);
+    const merges = Math.max(...counts.map((x, f) => Math.min(Math.max(0, x - kept[f]!), x >> 1)));
     match.dispatch(enc, 'matchPairs', matching[1 - (r % 2)]!, x, L);
     family.dispatch(enc, 'mergeRound', rounds[1 - (r % 2)]!, L);
+    family.dispatch(enc, 'mergeValues', rounds[1 - (r % 2)]!, merges, L);
   });
+  return cval;
 }
 
 /** Record PruMerge: importance (unless given), key norms, top-k, neighbours. */

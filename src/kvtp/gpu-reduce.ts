@@ -12,7 +12,6 @@ import type { BufferPool } from '../gpu/buffers.ts';
 import { ReduceParams, type ReduceParamValues } from './gpu-layouts.ts';
 import {
   encodePrumerge,
-  encodeRowNorms,
   encodeTome,
   grid2d,
   type Chain,
@@ -125,7 +124,7 @@ export function encodeReduceChain(
     };
     const base = temps.uniform(ReduceParams.pack(values), 'kvtp params');
     const keepBuf = temps.upload(Uint32Array.from(kept), 'budgets');
-    let fnorm: GPUBuffer = sep; // bound, unused, unless ToMe
+    let source = features; // the rows gather copies from (ToMe: its merged values)
     const chain: Chain = {
       k,
       enc,
@@ -133,6 +132,7 @@ export function encodeReduceChain(
       kept,
       base,
       keepBuf,
+      features,
       keys,
       assign,
       members,
@@ -151,40 +151,30 @@ export function encodeReduceChain(
       const group = family.bind([base, keepBuf, frameRows, features, sep, assign, rows, out]);
       family.dispatch(enc, 'randomReduce', group, L);
     } else if (method === 1) {
-      encodeTome(chain);
-      fnorm = temps.storage(L * N * 4, 'feature norms');
-      encodeRowNorms(chain, features, fnorm, D);
+      source = encodeTome(chain);
     } else {
       encodePrumerge(chain);
     }
 
     if (method !== 0 || !layoutKnown) {
-      const layout = k.family('layout', layoutWgsl, [U, R, W, W, W, W], true, {});
-      const lg = layout.bind([base, assign, members, spans, frameRows, rows]);
+      const layout = k.family('layout', layoutWgsl, [U, R, W, W], true, {});
+      const lg = layout.bind([base, assign, frameRows, rows]);
       const fx = Math.ceil(L / wg);
-      if (method === 1) layout.dispatch(enc, 'tokenMembers', lg, fx);
       if (!layoutKnown) {
         layout.dispatch(enc, 'frameCounts', lg, fx);
         layout.dispatch(enc, 'offsets', lg, 1);
       }
       layout.dispatch(enc, 'place', lg, fx);
-      const gather = k.family('gather', gatherWgsl, [U, R, R, R, R, R, R, R, W], true, {
+      const gather = k.family('gather', gatherWgsl, [U, R, R, R, R, R, R, W], true, {
         features: D,
       });
-      const gg = gather.bind([base, frameRows, rows, members, spans, features, fnorm, sep, out]);
+      const gg = gather.bind([base, frameRows, rows, members, spans, source, sep, out]);
       const vecs = D % 4 === 0 ? D / 4 : D;
       const [x, y] = grid2d(
         Math.ceil((maxRows * Math.ceil(vecs / GATHER_CHUNK)) / wg),
         ctx.limits.maxComputeWorkgroupsPerDimension,
       );
       gather.dispatch(enc, 'gather', gg, x, y);
-      if (method === 1) {
-        const [rx, ry] = grid2d(
-          Math.ceil(maxRows / wg),
-          ctx.limits.maxComputeWorkgroupsPerDimension,
-        );
-        gather.dispatch(enc, 'rescaleMerged', gg, rx, ry);
-      }
     }
     let released = false;
     return {

@@ -173,6 +173,7 @@ export class GpuKvtp implements KvtpBackend {
       keepRatio: p.keepRatio,
       temperature: p.temperature,
       snap: PAPER_SNAP,
+      tomePaper: p.method === 'tome' ? 1 : 0,
     });
     const buffers = [
       this.upload(new Uint8Array(params), 'allocation params', UNIFORM),

@@ -4,11 +4,11 @@
 //
 //   none      keep all N tokens.
 //   random    the k tokens with the smallest hash(seed, frame, index), kept in grid order.
-//   tome      repeat until k tokens are left: current tokens (ordered by representative) split
-//             into A (even positions) and B (odd); each B finds its most key-cosine-similar A;
-//             the r = min(count − k, |B|) most similar B merge into their A. A merged token is
-//             the mean of its original members rescaled to the largest member norm (features;
-//             keys match by the direction of their members' sum, which is the same thing).
+//   tome      ToMe as the KVTP reference code does it (see tomeFrame): rounds over the current
+//             sequence (A = even positions, B = odd), each B to its most key-cosine-similar A,
+//             the min(count − k, |B|) most similar B merge into their A; a merged token is the
+//             mean of the current values merged, rescaled to their largest norm. Reported in
+//             grid order of the representatives.
 //   prumerge  keep the top k by importance; each kept token t becomes
 //             f_t + Σ_{j ∈ nbr(t)} imp_j · f_j over its min(32, N − 1) most key-cosine-similar
 //             other tokens; its group is {t} ∪ nbr(t) (groups of different tokens may overlap).
@@ -166,39 +166,39 @@ function norm(a: ArrayLike<number>): number {
   return Math.sqrt(dot(a, a));
 }
 
-/** Norm-preserving mean of original rows `members` of `rows` [n·dim]. */
-export function mergedRow(rows: Float32Array, members: number[], dim: number): Float64Array {
-  const mean = new Float64Array(dim);
-  let maxNorm = 0;
-  for (const j of members) {
-    const r = row(rows, j, dim);
-    maxNorm = Math.max(maxNorm, norm(r));
-    for (let c = 0; c < dim; c++) mean[c]! += r[c]! / members.length;
-  }
-  const n = norm(mean);
-  if (n > 0) for (let c = 0; c < dim; c++) mean[c]! *= maxNorm / n;
-  return mean;
-}
-
+/**
+ * ToMe as the KVTP reference code does it (`tome` in llava/model/llava_arch.py of 1999Lyd/KVTP),
+ * on one frame, down to k tokens. Each round splits the current sequence into A (even positions)
+ * and B (odd); every B finds its most key-cosine-similar A (ties: the lower A position); the
+ * r = min(count − k, |B|) most similar B (ties: the lower B position) merge into their A. A
+ * merged A becomes the mean of the current values of itself and of the B tokens merged into it
+ * this round (each counted once), rescaled to the largest L2 norm among those values; its key
+ * is the mean of their current keys rescaled to that same largest feature norm (the reference's
+ * choice). A zero mean stays zero (the reference would divide by zero). The next round's
+ * sequence is every A in order, then the unmerged B in order. The kept tokens are reported in
+ * grid order of their representatives (each A keeps its original index), with their groups.
+ */
 export function tomeFrame(v: FrameView, k: number, diag?: { margin: number }): FrameKept {
   if (k === 0) return { indices: [], groups: [], features: new Float64Array(0) };
-  const { n: N, keyDim: Dk } = v;
-  let cur = Array.from({ length: N }, (_, j) => j);
-  const members = new Map<number, number[]>(cur.map((j) => [j, [j]]));
-  const keySum = new Map<number, Float64Array>(
-    cur.map((j) => [j, Float64Array.from(row(v.keys, j, Dk))]),
-  );
-  while (cur.length > k) {
-    const A = cur.filter((_, p) => p % 2 === 0);
-    const B = cur.filter((_, p) => p % 2 === 1);
-    const r = Math.min(cur.length - k, B.length);
-    const aNorm = A.map((a) => norm(keySum.get(a)!));
+  const { n: N, dim: D, keyDim: Dk } = v;
+  // current values and keys, at their representative's row
+  const val = Float64Array.from(v.features);
+  const key = Float64Array.from(v.keys);
+  const valNorm = Array.from({ length: N }, (_, j) => norm(val.subarray(j * D, (j + 1) * D)));
+  const keyNorm = Array.from({ length: N }, (_, j) => norm(key.subarray(j * Dk, (j + 1) * Dk)));
+  const members = Array.from({ length: N }, (_, j) => [j]);
+  let seq = Array.from({ length: N }, (_, j) => j);
+  while (seq.length > k) {
+    const A = seq.filter((_, p) => p % 2 === 0);
+    const B = seq.filter((_, p) => p % 2 === 1);
+    const r = Math.min(seq.length - k, B.length);
     const sim = new Float64Array(B.length);
     const partner = new Int32Array(B.length);
     B.forEach((b, i) => {
-      const kb = keySum.get(b)!;
-      const nb = norm(kb);
-      const sims = A.map((a, q) => cosine(kb, keySum.get(a)!, nb, aNorm[q]!));
+      const kb = key.subarray(b * Dk, (b + 1) * Dk);
+      const sims = A.map((a) =>
+        cosine(kb, key.subarray(a * Dk, (a + 1) * Dk), keyNorm[b]!, keyNorm[a]!),
+      );
       const order = byDescending(sims, sims.length);
       partner[i] = order[0]!;
       sim[i] = sims[order[0]!]!;
@@ -208,21 +208,51 @@ export function tomeFrame(v: FrameView, k: number, diag?: { margin: number }): F
     });
     const order = byDescending(sim, B.length);
     if (diag) diag.margin = Math.min(diag.margin, cutGap(order, sim, r));
-    const gone = new Set<number>();
+    // the B positions merged into each A position, by rank (as the reference lists them)
+    const into = new Map<number, number[]>();
+    const merged = new Set<number>();
     for (const i of order.slice(0, r)) {
-      const a = A[partner[i]!]!;
-      const b = B[i]!;
-      members.get(a)!.push(...members.get(b)!);
-      const ka = keySum.get(a)!;
-      keySum.get(b)!.forEach((x, c) => (ka[c]! += x));
-      gone.add(b);
+      const list = into.get(partner[i]!) ?? [];
+      list.push(i);
+      into.set(partner[i]!, list);
+      merged.add(i);
     }
-    cur = cur.filter((j) => !gone.has(j));
+    for (const [q, list] of into) {
+      const a = A[q]!;
+      const bs = list.map((i) => B[i]!);
+      const maxNorm = Math.max(valNorm[a]!, ...bs.map((b) => valNorm[b]!));
+      valNorm[a] = meanInto(val, a, bs, D, maxNorm);
+      keyNorm[a] = meanInto(key, a, bs, Dk, maxNorm);
+      for (const b of bs) members[a]!.push(...members[b]!);
+    }
+    seq = [...A, ...B.filter((_, i) => !merged.has(i))];
   }
-  const groups = cur.map((j) => members.get(j)!.sort((a, b) => a - b));
-  const features = new Float64Array(cur.length * v.dim);
-  groups.forEach((g, r) => features.set(mergedRow(v.features, g, v.dim), r * v.dim));
-  return { indices: cur, groups, features };
+  const indices = seq.slice().sort((a, b) => a - b);
+  const groups = indices.map((j) => members[j]!.sort((a, b) => a - b));
+  const features = new Float64Array(indices.length * D);
+  indices.forEach((j, r) => features.set(val.subarray(j * D, (j + 1) * D), r * D));
+  return { indices, groups, features };
+}
+
+/**
+ * Row `a` of `rows` [·width] becomes the mean of rows a and `bs`, rescaled to `target` (a zero
+ * mean stays zero); returns its new norm.
+ */
+function meanInto(
+  rows: Float64Array,
+  a: number,
+  bs: number[],
+  width: number,
+  target: number,
+): number {
+  const mean = new Float64Array(width);
+  for (const j of [a, ...bs]) {
+    for (let c = 0; c < width; c++) mean[c]! += rows[j * width + c]! / (bs.length + 1);
+  }
+  const n = norm(mean);
+  const scale = n > 0 ? target / n : 0;
+  for (let c = 0; c < width; c++) rows[a * width + c] = mean[c]! * scale;
+  return n > 0 ? norm(rows.subarray(a * width, (a + 1) * width)) : 0;
 }
 
 export function prumergeFrame(

@@ -19,6 +19,11 @@ export interface AllocationParams {
   readonly tokensPerFrame?: number;
   /** Minimum tokens per frame in `exact` mode (default 1). */
   readonly minPerFrame?: number;
+  /**
+   * The reduction the budgets are for (default `none`). Only `paper` mode depends on it: the
+   * reference's ToMe removes ⌊N·(1 − r)⌋ tokens, the others keep ⌊N·min(r, 1)⌋.
+   */
+  readonly method?: ReductionMethod;
 }
 
 export interface Allocation {

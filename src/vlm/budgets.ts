@@ -3,11 +3,14 @@
 //   every mode   each frame keeps exactly its budget k_i;
 //   kvtp, hard   Σ k_i = round(ρ·L·N);
 //   uniform      Σ k_i = L·round(ρ·N);
-//   paper        Σ k_i = Σ floor(N·min(r_i, 1)) ≤ round(ρ·L·N) (overflow above 1 is lost).
+//   paper        Σ k_i = Σ floor(N·min(r_i, 1)) ≤ round(ρ·L·N) (overflow above 1 is lost); with
+//                ToMe, whose frames keep N − floor(N·(1 − r_i)) (at most one token more each),
+//                Σ k_i ≤ round(ρ·L·N) + L.
 // `none` keeps every token whatever the budgets.
 
 import { totalBudget } from '../kvtp/allocate.ts';
 import type { AllocationChoice } from '../kvtp/selection.ts';
+import type { ReductionMethod } from '../kvtp/types.ts';
 import { vlmError } from './errors.ts';
 
 /** The total `choice` promises for L frames of N tokens at keep ratio ρ (paper: an upper bound). */
@@ -19,7 +22,7 @@ export function promisedTotal(choice: AllocationChoice, L: number, N: number, rh
 /** Throws a `broken-promise` error unless `kept` honours `budgets` and the mode's total. */
 export function checkPromise(
   choice: AllocationChoice,
-  shape: { frames: number; tokens: number; keepRatio: number },
+  shape: { frames: number; tokens: number; keepRatio: number; method?: ReductionMethod },
   budgets: readonly number[],
   kept: readonly number[],
 ): void {
@@ -31,7 +34,9 @@ export function checkPromise(
     );
   }
   const total = kept.reduce((a, b) => a + b, 0);
-  const promised = promisedTotal(choice, shape.frames, shape.tokens, shape.keepRatio);
+  const promised =
+    promisedTotal(choice, shape.frames, shape.tokens, shape.keepRatio) +
+    (choice === 'paper' && shape.method === 'tome' ? shape.frames : 0);
   const ok = choice === 'paper' ? total <= promised : total === promised;
   if (!ok) {
     throw vlmError(

@@ -191,6 +191,7 @@ export async function selectTokens(
     mode: MODE[settings.allocation],
     tokensPerFrame: t.tokens,
     minPerFrame: settings.minPerFrame,
+    method: settings.method,
   });
   const none = settings.method === 'none';
   const budgets = none ? Array<number>(t.frames).fill(t.tokens) : allocation.keep!;
@@ -213,7 +214,8 @@ export async function selectTokens(
   const visualKept = frames.reduce((a, f) => a + f.keep, 0);
   if (!none) {
     try {
-      checkPromise(settings.allocation, { ...t, keepRatio: settings.keepRatio }, budgets, p.keep);
+      const shape = { ...t, keepRatio: settings.keepRatio, method: settings.method };
+      checkPromise(settings.allocation, shape, budgets, p.keep);
     } catch (e) {
       kept.release();
       throw e;

@@ -1,8 +1,9 @@
 // `kvtp allocate` and `kvtp prune` as a user runs them: the real command line, both backends,
 // against the reference semantics (src/kvtp, in process). CPU within 1e-4 relative, GPU 2e-3;
-// budgets and kept indices exactly (a reference near tie, margin below 1e-4, excepted).
+// budgets and kept indices exactly (a reference near tie, margin below 1e-4, excepted). ToMe
+// also against the reference port's fixture (tests/fixtures/tome-reference.json).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -64,6 +65,24 @@ describe('kvtp allocate', () => {
         (json.rates as number[]).forEach((r, i) => expect(r).toBeCloseTo(want.rates[i]!, 5));
       }
     });
+    it(`${backend}: "method" sets paper budgets (ToMe: N − floor(N·(1 − r))), default none`, async () => {
+      const paper = { ...input, mode: 'paper' };
+      const none = await kvtp('allocate', paper, backend);
+      const random = await kvtp('allocate', { ...paper, method: 'random' }, backend);
+      const tome = await kvtp('allocate', { ...paper, method: 'tome' }, backend);
+      expect(none.json.keep).toEqual(allocateCpu(input.scores, { ...paper, mode: 'paper' }).keep);
+      expect(random.json.keep).toEqual(none.json.keep);
+      const want = allocateCpu(input.scores, { ...paper, mode: 'paper', method: 'tome' }).keep!;
+      expect(tome.json.keep).toEqual(want);
+      (tome.json.rates as number[]).forEach((r, i) =>
+        expect(want[i]).toBe(r >= 1 ? 196 : 196 - Math.floor(196 * (1 - r))),
+      );
+      expect(tome.json.keep).not.toEqual(none.json.keep);
+      const bad = await kvtp('allocate', { ...paper, method: 'merge' }, backend);
+      expect(bad.code).toBe(1);
+      expect(bad.json.error.code).toBe('bad-input');
+      expect(bad.json.error.message).toMatch(/unknown method "merge"/);
+    });
   }
   // equal scores put every paper-mode budget on a whole-number boundary (r_i = ρ exactly): both
   // backends must keep floor(N·ρ) and the exact modes round(ρ·L·N) as worked out in integers
@@ -98,6 +117,22 @@ describe('kvtp allocate', () => {
         expect(cpu.json.keep, `cpu ${mode}`).toEqual(expected[mode]);
         expect(gpu.json.keep, `gpu ${mode}`).toEqual(expected[mode]);
       }
+      // ToMe's paper count: N − floor(N·(1 − ρ)), worked out in integers
+      const tome = {
+        scores: Array(L).fill(0.25),
+        keepRatio: rho,
+        temperature: 2,
+        mode: 'paper',
+        tokensPerFrame: N,
+        method: 'tome',
+      };
+      const [cpu, gpu] = await Promise.all([
+        kvtp('allocate', tome, 'cpu'),
+        kvtp('allocate', tome, 'gpu'),
+      ]);
+      const kept = Array(L).fill(N - Math.floor((N * (10 - j)) / 10));
+      expect(cpu.json.keep, 'cpu paper ToMe').toEqual(kept);
+      expect(gpu.json.keep, 'gpu paper ToMe').toEqual(kept);
     });
   }
   it('300 frames (more than one GPU workgroup has invocations): both backends agree', async () => {
@@ -210,6 +245,48 @@ describe('kvtp prune', () => {
       });
     }
   }
+  // the reference port's frames needing one to six rounds (odd grids, N = 3, k = 1)
+  const url = new URL('../fixtures/tome-reference.json', import.meta.url);
+  const fixture = JSON.parse(readFileSync(url, 'utf8')) as {
+    cases: {
+      name: string;
+      rounds: number;
+      input: { keep: number };
+      indices: number[];
+      features: number[][];
+      groups: number[][];
+    }[];
+  };
+  const picked = ['N=3 to 2', 'N=3 to 1', '3x5 to 4', '6x9 to 7', '3x3 to 1', '13x13 to 9'];
+  for (const c of fixture.cases.filter((x) => picked.includes(x.name))) {
+    it(`tome, ${c.name} (${c.rounds} rounds): CPU and GPU give the reference's ToMe`, async () => {
+      const runs = await Promise.all([
+        kvtp('prune', c.input, 'cpu'),
+        kvtp('prune', c.input, 'gpu'),
+      ]);
+      for (const [backend, tol, { code, json }] of [
+        ['cpu', 1e-4, runs[0]],
+        ['gpu', 2e-3, runs[1]],
+      ] as const) {
+        expect(code, backend).toBe(0);
+        expect(json.indices, backend).toEqual(c.indices);
+        expect(json.groups, backend).toEqual(c.groups);
+        c.features.forEach((row, r) => {
+          const scale = Math.max(...row.map(Math.abs));
+          row.forEach((x, i) =>
+            expect(Math.abs(json.features[r][i] - x), `${backend} ${r}:${i}`).toBeLessThanOrEqual(
+              tol * (backend === 'cpu' ? Math.max(Math.abs(x), 1e-3) : scale),
+            ),
+          );
+        });
+      }
+    });
+  }
+  it('the fixture cases chosen need one to five rounds', () => {
+    const rounds = fixture.cases.filter((x) => picked.includes(x.name)).map((x) => x.rounds);
+    expect(new Set(rounds)).toEqual(new Set([1, 2, 3, 4, 5]));
+  });
+
   it('a grid that does not match the features is a bad-input error', async () => {
     const { code, json } = await kvtp(
       'prune',

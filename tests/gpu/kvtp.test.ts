@@ -3,8 +3,11 @@
 // ragged budgets over many frames. Tolerances: scores and rates 1e-4 relative; features 2e-3
 // relative to the row's largest magnitude (at least 1). A frame whose kept set differs is
 // accepted only where the reference itself met a near tie (a decision margin below 1e-4),
-// and such frames must stay rare (at most 2 %). Budgets: equal to the CPU's exactly on equal
-// scores (every paper budget then sits on a whole-number boundary).
+// and such frames must stay rare (at most 2 %). ToMe also against the reference port's fixture
+// (tests/fixtures/tome-reference.json, tools/kvtp/tome_reference.py). Budgets: equal to the
+// CPU's exactly on equal scores (every paper budget then sits on a whole-number boundary), with
+// ToMe's paper count too.
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../cli/node-gpu.ts';
 import { acquireGpu, BufferPool, type GpuContext } from '../../src/gpu/index.ts';
@@ -263,6 +266,49 @@ describe('reduction, GPU against CPU', () => {
     }
   });
 
+  it('ToMe: more B merging into one A than mergeValues lists (364 into token 0 of 27×27)', async () => {
+    // equal keys: every B ties on every A and goes to the first; one round of 364 merges
+    const base = frameTokens(2, [27, 27], 6, 91, 4);
+    const t: FrameTokens = { ...base, keys: new Float32Array(2 * 729 * 4).fill(0.5) };
+    const keep = [365, 429];
+    const want = gatherCpu(reduceFramesCpu(t, { method: 'tome', keep }), t.dim, 27);
+    const got = await gpu.reduce(t, { method: 'tome', keep });
+    expect(got.groups[0]).toHaveLength(365); // token 0 and every odd token
+    expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+    expect(got.groups).toEqual(want.groups);
+    const rows = Array.from({ length: want.indices.length }, (_, i) => i);
+    expectRowsClose(got.features, want.features, t.dim, rows, 'tome, 364 merges into one A');
+  });
+
+  it('ToMe against the reference port: 1 to 6 rounds, odd grids, k = 1 (2e-3 relative)', async () => {
+    const url = new URL('../fixtures/tome-reference.json', import.meta.url);
+    const { cases } = JSON.parse(readFileSync(url, 'utf8')) as { cases: TomeCase[] };
+    for (const c of cases) {
+      const { grid, features, keys, keep } = c.input;
+      const t: FrameTokens = {
+        frames: 1,
+        tokens: grid[0] * grid[1],
+        grid,
+        dim: features[0]!.length,
+        features: Float32Array.from(features.flat()),
+        keyDim: keys[0]!.length,
+        keys: Float32Array.from(keys.flat()),
+        importance: null,
+      };
+      const got = await gpu.reduce(t, { method: 'tome', keep: [keep] });
+      expect(Array.from(got.indices), c.name).toEqual(c.indices);
+      expect(got.groups, c.name).toEqual(c.groups);
+      c.features.forEach((row, r) => {
+        const scale = Math.max(...row.map(Math.abs));
+        row.forEach((x, i) =>
+          expect(Math.abs(got.features[r * t.dim + i]! - x), `${c.name} ${r}:${i}`).toBeLessThan(
+            2e-3 * scale,
+          ),
+        );
+      });
+    }
+  });
+
   it('near ties were rare', () => {
     expect(compared).toBeGreaterThan(50);
     // a differing frame needs a reference near tie; they are rare (none in the runs so far)
@@ -334,20 +380,27 @@ describe('allocation, GPU against CPU', () => {
     ['one dominant frame', [0, 0, 30, 0, 1]],
   ];
   for (const [name, scores] of cases) {
-    for (const mode of ['paper', 'exact', 'uniform', 'hard'] as AllocationMode[]) {
+    for (const [mode, method] of [
+      ['paper', 'none'],
+      ['paper', 'tome'],
+      ['exact', 'none'],
+      ['uniform', 'none'],
+      ['hard', 'none'],
+    ] as [AllocationMode, ReductionMethod][]) {
       for (const [rho, T, N] of [
         [0.2, 2, 64],
         [0.1, 0.5, 196],
         [0.5, 0.05, 9],
         [1, 2, 1],
       ] as const) {
-        it(`${mode}, ${name}, ρ ${rho}, T ${T}, N ${N}`, async () => {
+        it(`${mode}${method === 'tome' ? ' (ToMe)' : ''}, ${name}, ρ ${rho}, T ${T}, N ${N}`, async () => {
           const params = {
             keepRatio: rho,
             temperature: T,
             mode,
             tokensPerFrame: N,
             minPerFrame: 1,
+            method,
           };
           const want = allocateCpu(scores, params);
           const got = await gpu.allocate(scores, params);
@@ -369,7 +422,7 @@ describe('allocation, GPU against CPU', () => {
                   totalBudget(L, N, rho),
                 )
               : want.rates.map((r) => {
-                  const y = N * Math.min(r, 1);
+                  const y = method === 'tome' ? N * Math.max(0, 1 - r) : N * Math.min(r, 1);
                   return y + PAPER_SNAP * Math.max(1, y); // where paper mode's floor cuts
                 });
           got.keep!.forEach((k, i) => {
@@ -396,20 +449,37 @@ describe('allocation, GPU against CPU', () => {
       for (let j = 1; j <= 9; j++) {
         for (const N of [10, 64, 169, 196, 729]) {
           // exact mode's 64 bisection steps are slow on SwiftShader: some L only
-          const modes: AllocationMode[] = EXACT_L.has(L) ? ['paper', 'exact'] : ['paper'];
-          for (const mode of modes) {
-            const params = { keepRatio: j / 10, temperature: 2, mode, tokensPerFrame: N };
+          const modes: [AllocationMode, ReductionMethod][] = [
+            ['paper', 'none'],
+            ['paper', 'tome'],
+          ];
+          if (EXACT_L.has(L)) modes.push(['exact', 'none']);
+          for (const [mode, method] of modes) {
+            const params = { keepRatio: j / 10, temperature: 2, mode, tokensPerFrame: N, method };
             const want = allocateCpu(scores, params).keep;
             const got = (await gpu.allocate(scores, params)).keep;
-            expect(got, `${mode} L ${L} ρ ${j / 10} N ${N}`).toEqual(want);
+            expect(got, `${mode} ${method} L ${L} ρ ${j / 10} N ${N}`).toEqual(want);
+            if (method === 'tome') {
+              // N − floor(N·(1 − ρ)) of the decimal ρ = j/10, in integers
+              expect(got, `ToMe L ${L} ρ ${j / 10} N ${N}`).toEqual(
+                Array(L).fill(N - Math.floor((N * (10 - j)) / 10)),
+              );
+            }
             checked++;
           }
         }
       }
     }
-    expect(checked).toBe((64 + EXACT_L.size) * 9 * 5);
+    expect(checked).toBe((2 * 64 + EXACT_L.size) * 9 * 5);
     const three = { keepRatio: 0.3, temperature: 2, mode: 'paper', tokensPerFrame: 10 } as const;
     expect((await gpu.allocate([2, 2, 2], three)).keep).toEqual([3, 3, 3]);
+    expect((await gpu.allocate([2, 2, 2], { ...three, method: 'tome' })).keep).toEqual([3, 3, 3]);
+    // off the edge ToMe keeps one more than the floor; at r ≥ 1 all N
+    const off = { ...three, keepRatio: 0.25, tokensPerFrame: 10 };
+    expect((await gpu.allocate([2, 2, 2], off)).keep).toEqual([2, 2, 2]);
+    expect((await gpu.allocate([2, 2, 2], { ...off, method: 'tome' })).keep).toEqual([3, 3, 3]);
+    const over = { ...off, keepRatio: 1, method: 'tome' } as const;
+    expect((await gpu.allocate([0, 9], over)).keep).toEqual([1, 10]);
   });
 
   it('more frames than one workgroup has invocations: 4099 frames, every mode', async () => {
@@ -434,3 +504,11 @@ describe('allocation, GPU against CPU', () => {
     expect(a.rates.reduce((x, y) => x + y, 0)).toBeCloseTo(1.5, 5);
   });
 });
+
+interface TomeCase {
+  name: string;
+  input: { grid: [number, number]; features: number[][]; keys: number[][]; keep: number };
+  indices: number[];
+  features: number[][];
+  groups: number[][];
+}

@@ -1,10 +1,12 @@
 // The accuracy bench's scoring and report: answers compared as words, rows tallied per
-// configuration with kept tokens and FLOPs summed, KVTP compared with uniform, Markdown and SVG.
+// configuration with kept tokens and FLOPs summed, KVTP compared with uniform, Markdown and SVG,
+// and a re-run of some configurations merged into an earlier table.
 import { describe, expect, it } from 'vitest';
 import {
   comparisons,
   isCorrect,
   markdownTable,
+  mergeRows,
   normalizeAnswer,
   svgChart,
   tally,
@@ -93,5 +95,31 @@ describe('tally', () => {
     expect(svg).toContain('tome · kvtp-learned');
     expect(svg).toContain('all tokens (100 %)');
     expect(svg.match(/<path /g)).toHaveLength(4); // hard, and tome × three allocations
+  });
+});
+
+describe('merging a re-run into an earlier table', () => {
+  it('replaces the configurations run again, keeps the rest in order, appends new ones', () => {
+    const earlier = tally([
+      o('none', 'uniform', 1, true, 2048),
+      o('tome', 'uniform', 0.2, false, 410),
+      o('random', 'kvtp', 0.2, true, 410),
+      o('tome', 'kvtp', 0.2, false, 410),
+    ]);
+    const fresh = tally([
+      o('tome', 'kvtp', 0.2, true, 410),
+      o('tome', 'uniform', 0.2, true, 410),
+      o('tome', 'kvtp', 0.1, true, 205),
+    ]);
+    const merged = mergeRows(earlier, fresh);
+    expect(earlier.map((r) => r.method)).toEqual(['none', 'random', 'tome', 'tome']);
+    expect(merged.map((r) => `${r.method} ${r.allocation} ${r.keep} ${r.accuracy}`)).toEqual([
+      'none uniform 1 1',
+      'random kvtp 0.2 1',
+      'tome uniform 0.2 1',
+      'tome kvtp 0.2 1',
+      'tome kvtp 0.1 1',
+    ]);
+    expect(mergeRows(earlier, [])).toEqual(earlier);
   });
 });

@@ -1,4 +1,7 @@
-// The KVTP reference semantics on small cases worked out by hand, and their properties.
+// The KVTP reference semantics on small cases worked out by hand, and their properties; ToMe
+// also against tests/fixtures/tome-reference.json, made by tools/kvtp/tome_reference.py (a port
+// of the KVTP reference code's `tome`).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allocateCpu, paperKeep, shares, totalBudget } from '../../src/kvtp/allocate.ts';
 import {
@@ -97,6 +100,78 @@ describe('allocation', () => {
     a.keep!.forEach((k, i) => expect(Math.abs(k - 64 * Math.min(1, a.rates[i]!))).toBeLessThan(1));
     expect(a.rates[4]).toBeGreaterThan(1); // the 9 overflows: the paper loses it
     expect(sum(a.keep!)).toBeLessThan(Math.round(0.3 * 8 * 64));
+  });
+  it('paper with ToMe: N − floor(N·(1 − r)), as the reference removes int(N·(1 − r))', () => {
+    const p = { keepRatio: 0.3, temperature: 2, mode: 'paper', tokensPerFrame: 64 } as const;
+    const floors = allocateCpu(scores, p);
+    const tome = allocateCpu(scores, { ...p, method: 'tome' });
+    expect(tome.rates).toEqual(floors.rates);
+    tome.rates.forEach((r, i) => {
+      expect(tome.keep![i]).toBe(r >= 1 ? 64 : 64 - Math.floor(64 * (1 - r)));
+      // one more than floor(N·r) where N·r is not whole, the same where it is, N at r ≥ 1
+      expect(tome.keep![i]).toBe(r >= 1 ? 64 : Math.ceil(64 * r));
+      if (r < 1) expect(tome.keep![i]).toBe(floors.keep![i]! + 1);
+    });
+    for (const method of ['none', 'random', 'prumerge'] as const) {
+      expect(allocateCpu(scores, { ...p, method }).keep).toEqual(floors.keep);
+    }
+    // exact, uniform and hard do not depend on the method
+    for (const mode of ['exact', 'uniform', 'hard'] as const) {
+      const q = { ...p, mode };
+      expect(allocateCpu(scores, { ...q, method: 'tome' }).keep).toEqual(
+        allocateCpu(scores, q).keep,
+      );
+    }
+  });
+  it('paper with ToMe at whole-number edges: N·r whole keeps N·r, noise forgiven', () => {
+    // 3 equal scores at ρ 0.3: r = 0.29999999999999993 (noise below 0.3); N·(1 − r) = 7 + noise
+    const three = { keepRatio: 0.3, temperature: 2, mode: 'paper', tokensPerFrame: 10 } as const;
+    expect(allocateCpu([2, 2, 2], three).keep).toEqual([3, 3, 3]);
+    expect(allocateCpu([2, 2, 2], { ...three, method: 'tome' }).keep).toEqual([3, 3, 3]);
+    expect(paperKeep(0.3, 10, 'tome')).toBe(3);
+    expect(paperKeep(0.29999999999999993, 10, 'tome')).toBe(3);
+    expect(paperKeep(0.30000000000000004, 10, 'tome')).toBe(3);
+    expect(paperKeep(0.3001, 10, 'tome')).toBe(4);
+    expect(paperKeep(0.2999, 10, 'tome')).toBe(3);
+    expect(paperKeep(0.25, 4, 'tome')).toBe(1);
+    expect(paperKeep(0.5, 169, 'tome')).toBe(85); // 169 − floor(84.5)
+    expect(paperKeep(0.5, 169)).toBe(84);
+    expect(paperKeep(1, 169, 'tome')).toBe(169);
+    expect(paperKeep(1.7, 169, 'tome')).toBe(169);
+    expect(paperKeep(0.99999999, 729, 'tome')).toBe(729);
+    // the reference's loop cannot remove a frame's last token
+    expect(paperKeep(1e-9, 729, 'tome')).toBe(1);
+    expect(paperKeep(0, 5, 'tome')).toBe(1);
+    // equal scores over many ratios: every frame keeps N − floor(N·(1 − ρ)) of the decimal ρ
+    for (let tenths = 1; tenths <= 10; tenths++) {
+      const rho = tenths / 10;
+      for (const [L, N] of [
+        [3, 10],
+        [7, 169],
+        [32, 196],
+      ] as const) {
+        const a = allocateCpu(Array<number>(L).fill(1), {
+          keepRatio: rho,
+          temperature: 2,
+          mode: 'paper',
+          tokensPerFrame: N,
+          method: 'tome',
+        });
+        const removed = Math.floor((N * (10 - tenths)) / 10); // exact in integers
+        expect(a.keep, `ρ ${rho} L ${L} N ${N}`).toEqual(Array(L).fill(N - removed));
+      }
+    }
+  });
+  it('rejects an unknown method', () => {
+    expect(() =>
+      allocateCpu([1], {
+        keepRatio: 0.5,
+        temperature: 2,
+        mode: 'paper',
+        tokensPerFrame: 4,
+        method: 'tome-grid' as 'tome',
+      }),
+    ).toThrow(/unknown method "tome-grid"/);
   });
   it('paper without tokensPerFrame gives rates only', () => {
     const a = allocateCpu([1, 2], { keepRatio: 0.5, temperature: 1, mode: 'paper' });
@@ -287,6 +362,117 @@ describe('reduction', () => {
     expect(f!.features[0]).toBeCloseTo(5, 12); // mean 3, rescaled to the largest norm 5
   });
 
+  it('ToMe by hand: N = 3 to 2, a tie broken by the lower A position', () => {
+    // t0 = (2, 0), t1 = (1, 1), t2 = (0, 2): A = {t0, t2}, B = {t1}; cos(t1, t0) = cos(t1, t2)
+    // = 1/√2 exactly, so t1 goes to t0 (the lower position). t0 becomes mean(t0, t1) = (1.5, 0.5)
+    // rescaled to the larger norm 2.
+    const t = tokens(1, [1, 3], 2, [2, 0, 1, 1, 0, 2]);
+    const [f] = reduceFramesCpu(t, { method: 'tome', keep: [2] });
+    expect(f!.indices).toEqual([0, 2]);
+    expect(f!.groups).toEqual([[0, 1], [2]]);
+    const s = 2 / Math.hypot(1.5, 0.5);
+    expect(Array.from(f!.features)).toEqual(
+      [1.5 * s, 0.5 * s, 0, 2].map((x) => expect.closeTo(x, 12)),
+    );
+  });
+
+  it('ToMe by hand: N = 3 to 1 in two rounds merges the current values', () => {
+    // round 1 as above: the sequence is [t0' = (3, 1)·2/√10·…, t2]; round 2: A = {t0'}, B = {t2};
+    // t0'' = mean(t0', t2) rescaled to max(|t0'|, |t2|) = 2. Means of the originals would give
+    // (1, 1)·√2 instead.
+    const t = tokens(1, [1, 3], 2, [2, 0, 1, 1, 0, 2]);
+    const [f] = reduceFramesCpu(t, { method: 'tome', keep: [1] });
+    expect(f!.indices).toEqual([0]);
+    expect(f!.groups).toEqual([[0, 1, 2]]);
+    const s1 = 2 / Math.hypot(1.5, 0.5);
+    const mean = [(1.5 * s1 + 0) / 2, (0.5 * s1 + 2) / 2];
+    const s2 = 2 / Math.hypot(mean[0]!, mean[1]!);
+    expect(f!.features[0]).toBeCloseTo(mean[0]! * s2, 12);
+    expect(f!.features[1]).toBeCloseTo(mean[1]! * s2, 12);
+    expect(f!.features[0]).not.toBeCloseTo(Math.SQRT2, 2);
+  });
+
+  it('ToMe by hand: an odd 3×3 grid where round 3 follows the rescaled keys', () => {
+    // values v = [1, 1, 10, 10, 1, 1, 1, 1, 1] (D = 1), unit keys at angles
+    // [0°, 10°, 90°, 80°, 45°, 50°, 150°, 143°, 140°] (Dk = 2).
+    // Round 1 (9 → 5): A = t0 t2 t4 t6 t8, B = t1 t3 t5 t7, all merge: t1→t0, t3→t2, t5→t4,
+    //   t7→t8. Each merged key is the mean of two unit keys rescaled to the largest value norm
+    //   of the pair: t0 at 5° with norm 1, t2 at 85° with norm 10, t4 at 47.5°, t8 at 141.5°.
+    // Round 2 (5 → 3): sequence t0 t2 t4 t6 t8: A = t0 t4 t8, B = t2 t6: t2→t4 (37.5° away),
+    //   t6→t8 (8.5°). t4's key is the mean of (10 at 85°) and (1 at 47.5°): about 81.6°, norm 10.
+    //   t8's is the mean of (1 at 141.5°) and (1 at 150°): 145.75°.
+    // Round 3 (3 → 2): sequence t0 t4 t8: A = t0 t8, B = t4: 81.6° is 64° from t8 and 77° from
+    //   t0, so t4 → t8. (Summing the original unit keys instead puts t4 at about 66°, nearer t0.)
+    const deg = [0, 10, 90, 80, 45, 50, 150, 143, 140].map((a) => (a * Math.PI) / 180);
+    const t: FrameTokens = {
+      ...tokens(1, [3, 3], 1, [1, 1, 10, 10, 1, 1, 1, 1, 1]),
+      keyDim: 2,
+      keys: Float32Array.from(deg.flatMap((a) => [Math.cos(a), Math.sin(a)])),
+    };
+    const [f] = reduceFramesCpu(t, { method: 'tome', keep: [2] });
+    expect(f!.indices).toEqual([0, 8]);
+    expect(f!.groups).toEqual([
+      [0, 1],
+      [2, 3, 4, 5, 6, 7, 8],
+    ]);
+    // a positive 1-D value is its own direction: every merge ends at the largest norm
+    expect(Array.from(f!.features)).toEqual([expect.closeTo(1, 6), expect.closeTo(10, 6)]);
+    // k = 1: a fourth round merges t8 into t0
+    const [one] = reduceFramesCpu(t, { method: 'tome', keep: [1] });
+    expect(one!.indices).toEqual([0]);
+    expect(one!.groups).toEqual([[0, 1, 2, 3, 4, 5, 6, 7, 8]]);
+    expect(one!.features[0]).toBeCloseTo(10, 6);
+  });
+
+  it('ToMe against the reference port: 1 to 6 rounds, odd grids, k = 1 (1e-4 relative)', () => {
+    const cases = tomeReference();
+    expect(new Set(cases.map((c) => c.rounds))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
+    for (const c of cases) {
+      const [f] = reduceFramesCpu(referenceTokens(c), { method: 'tome', keep: [c.input.keep] });
+      expect(f!.indices, c.name).toEqual(c.indices);
+      expect(f!.groups, c.name).toEqual(c.groups);
+      c.features.flat().forEach((x, i) => {
+        expect(Math.abs(f!.features[i]! - x), `${c.name} [${i}]`).toBeLessThanOrEqual(
+          1e-4 * Math.max(Math.abs(x), 1e-3),
+        );
+      });
+    }
+  });
+
+  it('ToMe: groups partition the frame on many shapes and budgets (property)', () => {
+    let seed = 100;
+    for (const grid of [
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [3, 1],
+      [3, 3],
+      [2, 5],
+      [5, 5],
+      [7, 7],
+      [4, 9],
+      [13, 13],
+    ] as [number, number][]) {
+      const N = grid[0] * grid[1];
+      for (const k of new Set([0, 1, 2, Math.floor(N / 3), Math.ceil(N / 2), N - 1, N])) {
+        if (k < 0 || k > N) continue;
+        const t = tokens(2, grid, 3, randoms(2 * N * 3, seed++));
+        const frames = reduceFramesCpu(t, { method: 'tome', keep: [k, N - k] });
+        frames.forEach((f, i) => {
+          const want = i === 0 ? k : N - k;
+          expect(f.indices).toHaveLength(want);
+          expect(f.indices).toEqual([...f.indices].sort((a, b) => a - b));
+          const all = f.groups.flat().sort((a, b) => a - b);
+          expect(all, `${grid.join('×')} k ${want}`).toEqual(
+            want === 0 ? [] : Array.from({ length: N }, (_, j) => j),
+          );
+          f.indices.forEach((rep, r) => expect(f.groups[r]![0]).toBe(Math.min(...f.groups[r]!)));
+          f.indices.forEach((rep, r) => expect(f.groups[r]).toContain(rep));
+        });
+      }
+    }
+  });
+
   it('ToMe: groups are disjoint and cover every token, budgets met exactly', () => {
     const t = tokens(3, [5, 7], 6, randoms(3 * 35 * 6, 3));
     for (const keep of [
@@ -378,3 +564,31 @@ describe('gather', () => {
     expect(r.groups.filter((gr) => gr.length === 0).length).toBe(r.offsets[2]! - 5);
   });
 });
+
+interface TomeCase {
+  name: string;
+  rounds: number;
+  input: { grid: [number, number]; features: number[][]; keys: number[][]; keep: number };
+  indices: number[];
+  features: number[][];
+  groups: number[][];
+}
+
+function tomeReference(): TomeCase[] {
+  const url = new URL('../fixtures/tome-reference.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { cases: TomeCase[] }).cases;
+}
+
+function referenceTokens(c: TomeCase): FrameTokens {
+  const { grid, features, keys } = c.input;
+  return {
+    frames: 1,
+    tokens: grid[0] * grid[1],
+    grid,
+    dim: features[0]!.length,
+    features: Float32Array.from(features.flat()),
+    keyDim: keys[0]!.length,
+    keys: Float32Array.from(keys.flat()),
+    importance: null,
+  };
+}

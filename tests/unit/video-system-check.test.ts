@@ -1,5 +1,5 @@
 // The pre-test system check (scripts/check-system.mjs) knows every system package the video and
-// GPU tiers need, the Vulkan loader included, and names the package that brings what is missing.
+// GPU tiers and bench:accuracy need, the Vulkan loader and NumPy included, and names the package that brings what is missing.
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain Node script, without type declarations
 import { installCommand, missingNeeds } from '../../scripts/check-system.mjs';
@@ -25,10 +25,16 @@ describe('system check', () => {
     ).toEqual([]);
   });
 
+  it('asks for python3-numpy when NumPy is not found (bench:accuracy writes its test set with it)', () => {
+    const gone = missing((path) => !path.includes('/numpy/'));
+    expect(gone.map((n) => n.pkg)).toEqual(['python3-numpy']);
+    expect(command(gone)).toBe('apt-get install -y --no-install-recommends python3-numpy');
+  });
+
   it('names each package once', () => {
     const all = missing(() => false);
     expect(command(all)).toBe(
-      'apt-get install -y --no-install-recommends chromium libvulkan1 ffmpeg fonts-dejavu-core',
+      'apt-get install -y --no-install-recommends chromium libvulkan1 ffmpeg python3 python3-numpy fonts-dejavu-core',
     );
   });
 });

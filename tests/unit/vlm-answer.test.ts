@@ -272,8 +272,10 @@ describe('budgets', () => {
   const expected = async (choice: AllocationChoice, scores: Float32Array) => {
     if (choice === 'uniform') return L * Math.round(rho * N);
     if (choice !== 'paper') return Math.round(rho * L * N);
+    // base.method is ToMe: the reference's ToMe removes floor(N·(1 − r)) tokens of a frame
+    expect(base.method).toBe('tome');
     const r = Array.from(shares(scores, base.temperature), (p) => L * rho * p);
-    return r.reduce((a, x) => a + Math.floor(N * Math.min(x, 1)), 0);
+    return r.reduce((a, x) => a + N - Math.floor(N * Math.max(0, 1 - x)), 0);
   };
   for (const allocation of ['kvtp', 'paper', 'uniform', 'hard'] as const) {
     it(`${allocation} keeps the total it promises`, async () => {
@@ -302,5 +304,12 @@ describe('budgets', () => {
     );
     expect(() => checkPromise('uniform', shape, [2, 2], [2, 2])).not.toThrow();
     expect(() => checkPromise('paper', shape, [1, 2], [1, 2])).not.toThrow(); // overflow lost
+    // paper with ToMe keeps at most one token more per frame than floor(N·r)
+    const tome = { ...shape, method: 'tome' } as const;
+    expect(() => checkPromise('paper', tome, [4, 3], [4, 3])).toThrow(
+      expect.objectContaining({ code: 'broken-promise', message: expect.stringMatching(/most 6/) }),
+    );
+    expect(() => checkPromise('paper', tome, [3, 3], [3, 3])).not.toThrow();
+    expect(() => checkPromise('paper', shape, [3, 3], [3, 3])).toThrow(/most 4/);
   });
 });
