@@ -38,9 +38,11 @@ export interface ReducedOnGpu {
   readonly maxRows: number;
   /**
    * Free (or give back to the pool) every buffer of this reduction once its work is submitted;
-   * with `keepFeatures` the caller owns `features` from then on and destroys it.
+   * with `keepFeatures` the caller keeps `features` until it calls `releaseFeatures`.
    */
   release(keepFeatures?: boolean): void;
+  /** Give the kept `features` back (to the pool the chain took them from, else destroyed). */
+  releaseFeatures(): void;
 }
 
 export type Separators = { mode: SeparatorMode; embedding: Float32Array | null };
@@ -191,6 +193,10 @@ export function encodeReduceChain(
         if (keepFeatures) bufs.handOver(out);
         temps.release();
         bufs.release();
+      },
+      releaseFeatures() {
+        if (pool) pool.release(out);
+        else out.destroy();
       },
     };
   } catch (e) {

@@ -50,9 +50,9 @@ export async function reduceOnGpu(
   try {
     const provenance = await readProvenance(device, shape, p, g);
     const rows = provenance.offsets[t.frames]!;
-    return { provenance, buffer: g.features, rows, release: () => g.features.destroy() };
+    return { provenance, buffer: g.features, rows, release: () => g.releaseFeatures() };
   } catch (e) {
-    g.features.destroy();
+    g.releaseFeatures();
     throw e;
   } finally {
     g.release(true); // everything but the kept rows
