@@ -48,3 +48,7 @@ export const ScoreParams = uniformLayout({
   bias: 'f32',
   b2: 'f32',
 });
+
+/** The reduction as the kernels' `method` parameter knows it (kvtp-common.wgsl's Params). */
+export const KernelMethod = { Copy: 0, Tome: 1, PruMerge: 2 } as const;
+export type KernelMethod = (typeof KernelMethod)[keyof typeof KernelMethod];

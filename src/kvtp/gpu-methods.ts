@@ -8,7 +8,7 @@ import normsWgsl from '../../shaders/norms.wgsl?raw';
 import prumergeWgsl from '../../shaders/prumerge.wgsl?raw';
 import tomeWgsl from '../../shaders/tome.wgsl?raw';
 import type { GpuContext } from '../gpu/device.ts';
-import { ReduceParams, type ReduceParamValues } from './gpu-layouts.ts';
+import { KernelMethod, ReduceParams, type ReduceParamValues } from './gpu-layouts.ts';
 import type { BindingKind, ChainBuffers, KernelFamily } from './kernels.ts';
 import type { FrameTokens } from './types.ts';
 
@@ -220,7 +220,7 @@ export function reduceValues(t: FrameTokens): ArrayBuffer {
     gridW: t.grid[1],
     half: Math.ceil(t.tokens / 2),
     neighbours: 0,
-    method: 0,
+    method: KernelMethod.Copy,
     sepMode: 0,
     seed: 0,
     maxRows: 0,

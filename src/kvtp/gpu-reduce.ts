@@ -9,7 +9,7 @@ import gatherWgsl from '../../shaders/gather.wgsl?raw';
 import layoutWgsl from '../../shaders/layout.wgsl?raw';
 import randomWgsl from '../../shaders/random.wgsl?raw';
 import type { BufferPool } from '../gpu/buffers.ts';
-import { ReduceParams, type ReduceParamValues } from './gpu-layouts.ts';
+import { KernelMethod, ReduceParams, type ReduceParamValues } from './gpu-layouts.ts';
 import {
   encodePrumerge,
   encodeTome,
@@ -22,6 +22,14 @@ import { checkReduce, checkTokens, PRUMERGE_NEIGHBOURS } from './reduce-cpu.ts';
 import type { FrameTokens, ReduceParams as Budgets, SeparatorMode } from './types.ts';
 
 /** The GPU buffers of a reduction, for callers that keep the kept tokens on the GPU. */
+/** Each reduction method's kernel code: `none` and `random` copy the rows they keep. */
+const KERNEL_METHOD: Record<Budgets['method'], KernelMethod> = {
+  none: KernelMethod.Copy,
+  random: KernelMethod.Copy,
+  tome: KernelMethod.Tome,
+  prumerge: KernelMethod.PruMerge,
+};
+
 export interface ReducedOnGpu {
   /** [maxRows·D] gathered rows; the first `rows` are valid once the work is done. */
   readonly features: GPUBuffer;
@@ -81,7 +89,7 @@ export function encodeReduceChain(
   const bufs = new ChainBuffers(ctx, pool);
   const temps = new ChainBuffers(ctx, pool); // released with the chain, never handed out
   try {
-    const method = p.method === 'tome' ? 1 : p.method === 'prumerge' ? 2 : 0;
+    const method = KERNEL_METHOD[p.method];
     const kept = p.method === 'none' ? Array<number>(L).fill(N) : p.keep.map((x) => Math.min(x, N));
     const sepRows = kept.map((x) => (sepMode === 1 ? 1 : sepMode === 2 ? Math.min(x, grid[0]) : 0));
     const maxRows = Math.max(
@@ -101,7 +109,10 @@ export function encodeReduceChain(
       ? bufs.upload(hostFrameRows(kept, sepRows), 'frame rows')
       : bufs.storage((2 * L + 1) * 4, 'frame rows');
     const assign = bufs.storage(L * N * 8, 'assign');
-    const members = bufs.storage(L * N * Math.max(1, method === 2 ? M : 1) * 8, 'members');
+    const members = bufs.storage(
+      L * N * Math.max(1, method === KernelMethod.PruMerge ? M : 1) * 8,
+      'members',
+    );
     const spans = bufs.storage(L * N * 8, 'spans');
     const rows = bufs.storage(maxRows * 8, 'rows');
     const out = bufs.storage(maxRows * D * 4, 'gathered');
@@ -144,7 +155,7 @@ export function encodeReduceChain(
       wg,
     };
 
-    if (method === 0) {
+    if (method === KernelMethod.Copy) {
       // a workgroup per frame as wide as the rank loop needs (eight tokens per invocation):
       // every invocation of a workgroup with barriers has a cost on a CPU-emulated GPU
       const width = Math.min(wg, Math.max(16, 2 ** Math.ceil(Math.log2(Math.ceil(N / 8)))));
@@ -152,13 +163,13 @@ export function encodeReduceChain(
       const family = k.family('random', randomWgsl, bindings, true, { features: D }, { WG: width });
       const group = family.bind([base, keepBuf, frameRows, features, sep, assign, rows, out]);
       family.dispatch(enc, 'randomReduce', group, L);
-    } else if (method === 1) {
+    } else if (method === KernelMethod.Tome) {
       source = encodeTome(chain);
     } else {
       encodePrumerge(chain);
     }
 
-    if (method !== 0 || !layoutKnown) {
+    if (method !== KernelMethod.Copy || !layoutKnown) {
       const layout = k.family('layout', layoutWgsl, [U, R, W, W], true, {});
       const lg = layout.bind([base, assign, frameRows, rows]);
       const fx = Math.ceil(L / wg);

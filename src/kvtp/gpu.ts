@@ -32,11 +32,8 @@ import type {
 export { readReduced } from './gpu-read.ts';
 export type { ReducedOnGpu } from './gpu-reduce.ts';
 
-/**
- * Invocations of the allocation workgroup. No longer a limit on frames: each invocation loops
- * over frames i, i + 256, … (kept for callers that read it).
- */
-export const MAX_ALLOCATION_FRAMES = 256;
+/** The widest allocation workgroup; each invocation loops over frames i, i + WG, … */
+const ALLOCATION_WG_MAX = 256;
 
 const WG = 64;
 const U: BindingKind = 'uniform';
@@ -161,7 +158,7 @@ export class GpuKvtp implements KvtpBackend {
     const total = N ? totalBudget(L, N, p.keepRatio) : 0;
     // a workgroup no wider than the frames need (a power of two, 32 to 256): idle invocations
     // still wait at every barrier of the reductions
-    const wg = Math.min(MAX_ALLOCATION_FRAMES, Math.max(32, 2 ** Math.ceil(Math.log2(L))));
+    const wg = Math.min(ALLOCATION_WG_MAX, Math.max(32, 2 ** Math.ceil(Math.log2(L))));
     const family = this.family('allocate', allocateWgsl, [U, R, W, W, W], false, {}, { WG: wg });
     const params = AllocParams.pack({
       frames: L,
