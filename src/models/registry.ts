@@ -262,6 +262,41 @@ export const FIXTURE_RELEVANCE: RelevanceManifest = {
   logitBias: -1,
 };
 
+/**
+ * Real-size replicas for `npm run bench:real` (random weights, made by
+ * tools/replicas/make_replicas.py, never committed), served by the bench under replicas/:
+ * SmolVLM2-256M's vision encoder, embedding table and decoder, SigLIP base's towers, with the
+ * fixtures' small tokenizer and chat template (its ids are valid rows of the real-size tables).
+ */
+export const REPLICA_VLM: VlmManifest = {
+  ...SMOLVLM2_256M,
+  id: 'replica-smolvlm2-256m',
+  title: 'SmolVLM2-256M replica (random weights, for benchmarks)',
+  source: { kind: 'url', base: 'replicas/smolvlm2-256m/' },
+  files: {
+    ...SMOLVLM2_256M.files,
+    visionEncoder: { base: 'onnx/vision_encoder', externalData: true },
+    embedTokens: { base: 'onnx/embed_tokens', externalData: true },
+    decoder: { base: 'onnx/decoder_model_merged', externalData: true },
+  },
+  variants: onlyVariant('fp32'),
+  tokens: FIXTURE_VLM.tokens,
+};
+
+export const REPLICA_RELEVANCE: RelevanceManifest = {
+  ...SIGLIP_BASE,
+  id: 'replica-siglip-base',
+  title: 'SigLIP base replica (random weights, for benchmarks)',
+  source: { kind: 'url', base: 'replicas/siglip-base-224/' },
+  files: {
+    ...SIGLIP_BASE.files,
+    textModel: { base: 'onnx/text_model', externalData: true },
+    visionModel: { base: 'onnx/vision_model', externalData: true },
+  },
+  variants: onlyVariant('fp32'),
+  padToken: FIXTURE_RELEVANCE.padToken,
+};
+
 /** Every package the app knows, by id: the defaults first, then the Hub models, then the fixtures. */
 export const REGISTRY: readonly (VlmManifest | RelevanceManifest)[] = [
   DEMO_VLM,
@@ -270,4 +305,6 @@ export const REGISTRY: readonly (VlmManifest | RelevanceManifest)[] = [
   ...HUB_RELEVANCE,
   FIXTURE_VLM,
   FIXTURE_RELEVANCE,
+  REPLICA_VLM,
+  REPLICA_RELEVANCE,
 ];
