@@ -12,7 +12,7 @@
 //   mergeRound   one workgroup per frame: choose the r most similar B (ties by position), list
 //                the merges by rank, move tokens to their new representatives, and write the
 //                next sequence: every A in order, then the unmerged B in order;
-//   mergeValues  one workgroup per (merge rank, frame), working for the first-ranked merge of
+//   mergeValues  one invocation per (merge rank, frame), working for the first-ranked merge of
 //                each A: the A row becomes the mean of the current rows of itself and its merged
 //                B, rescaled to their largest value norm; the key likewise, to the same norm.
 // Frames already at their budget only copy their state.
@@ -232,95 +232,38 @@ fn mergeRound(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w:
   stateOut[stateBase(f)] = at;
 }
 
-const NONE: u32 = 0xffffffffu;
-var<workgroup> wgRow: u32;
-var<workgroup> wgPos: u32;
-var<workgroup> wgTop: f32;
-// the B rows merged into the workgroup's A, in rank order (the first LIST; any further ones are
-// found again from rank wgRest on)
-const LIST: u32 = 256u;
-var<workgroup> wgList: array<u32, LIST>;
-var<workgroup> wgCount: u32;
-var<workgroup> wgRest: u32;
-var<workgroup> squares: array<vec2<f32>, WG>;
-
-// workgroup (x: merge rank j, y: frame); works if merge j is the first-ranked one of its A
+// (x: merge rank j, y: frame), one invocation each and no barriers (on a CPU-emulated GPU a
+// workgroup's barriers cost more than these loops): the invocation of an A's first-ranked merge
+// adds the current rows of its merged B into the A row in rank order, then rescales the sum
+// (mean / |mean| = sum / |sum|) to the largest value norm among them; a zero mean stays zero.
+// B rows are only read this round and each A row has one invocation, so in place is safe.
 @compute @workgroup_size(WG)
-fn mergeValues(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u) {
-  let j = w.x; let f = w.y;
+fn mergeValues(@builtin(global_invocation_id) g: vec3u) {
+  let j = g.x; let f = g.y;
   let r = toRemove(f);
+  if (j >= r) { return; }
   let merges = params.frames * params.half + f * params.half;
+  let e = matches[merges + j];
+  for (var q = 0u; q < j; q++) { if (matches[merges + q].x == e.x) { return; } }
+  let a = aRow(f, e.x);
   let vn = vnorms();
-  if (l == 0u) {
-    var row = NONE;
-    if (j < r) {
-      let e = matches[merges + j];
-      var first = true;
-      for (var q = 0u; q < j; q++) { if (matches[merges + q].x == e.x) { first = false; break; } }
-      if (first) {
-        row = aRow(f, e.x);
-        var top = max(norms[vn + row], norms[vn + e.y]);
-        wgList[0] = e.y;
-        var n = 1u;
-        var rest = r;
-        for (var q = j + 1u; q < r; q++) {
-          let o = matches[merges + q];
-          if (o.x != e.x) { continue; }
-          top = max(top, norms[vn + o.y]);
-          if (n < LIST) { wgList[n] = o.y; n++; } else if (rest == r) { rest = q; }
-        }
-        wgPos = e.x;
-        wgTop = top;
-        wgCount = n;
-        wgRest = rest;
-      }
-    }
-    wgRow = row;
-  }
-  let a = workgroupUniformLoad(&wgRow);
-  if (a == NONE) { return; }
-  let pos = wgPos;
-  let top = wgTop;
-  let count = wgCount;
-  let rest = wgRest;
-  // the sums of the current rows, in place (B rows are only read this round, A rows by one
-  // workgroup), with their squared norms
   let D = params.dim / VFW; let Dk = params.keyDim / VKW;
-  var sq = vec2<f32>(0.0);
-  for (var c = l; c < D; c += WG) {
-    var x = cval[a * D + c];
-    for (var m = 0u; m < count; m++) { x += cval[wgList[m] * D + c]; }
-    for (var q = rest; q < r; q++) {
-      let o = matches[merges + q];
-      if (o.x == pos) { x += cval[o.y * D + c]; }
-    }
-    cval[a * D + c] = x;
-    sq.x += dotF(x, x);
+  let av = a * D; let ak = a * Dk;
+  var top = norms[vn + a];
+  for (var q = j; q < r; q++) {
+    let o = matches[merges + q];
+    if (o.x != e.x) { continue; }
+    top = max(top, norms[vn + o.y]);
+    let bv = o.y * D; let bk = o.y * Dk;
+    for (var c = 0u; c < D; c++) { cval[av + c] += cval[bv + c]; }
+    for (var c = 0u; c < Dk; c++) { ckey[ak + c] += ckey[bk + c]; }
   }
-  for (var c = l; c < Dk; c += WG) {
-    var x = ckey[a * Dk + c];
-    for (var m = 0u; m < count; m++) { x += ckey[wgList[m] * Dk + c]; }
-    for (var q = rest; q < r; q++) {
-      let o = matches[merges + q];
-      if (o.x == pos) { x += ckey[o.y * Dk + c]; }
-    }
-    ckey[a * Dk + c] = x;
-    sq.y += dotK(x, x);
-  }
-  squares[l] = sq;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (l < s) { squares[l] += squares[l + s]; }
-    workgroupBarrier();
-  }
-  // mean / |mean| = sum / |sum|; a zero mean stays zero
-  let n = sqrt(squares[0]);
-  let vs = select(0.0, top / n.x, n.x > 0.0);
-  let ks = select(0.0, top / n.y, n.y > 0.0);
-  for (var c = l; c < D; c += WG) { cval[a * D + c] *= vs; }
-  for (var c = l; c < Dk; c += WG) { ckey[a * Dk + c] *= ks; }
-  if (l == 0u) {
-    norms[vn + a] = select(0.0, top, n.x > 0.0);
-    norms[a] = select(0.0, top, n.y > 0.0);
-  }
+  let nv = valueNorm(a);
+  let nk = keyNorm(a);
+  let vs = select(0.0, top / nv, nv > 0.0);
+  let ks = select(0.0, top / nk, nk > 0.0);
+  for (var c = 0u; c < D; c++) { cval[av + c] *= vs; }
+  for (var c = 0u; c < Dk; c++) { ckey[ak + c] *= ks; }
+  norms[vn + a] = select(0.0, top, nv > 0.0);
+  norms[a] = select(0.0, top, nk > 0.0);
 }

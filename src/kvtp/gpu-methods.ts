@@ -130,7 +130,7 @@ export function encodeTome(c: Chain): GPUBuffer {
     const merges = Math.max(...counts.map((x, f) => Math.min(Math.max(0, x - kept[f]!), x >> 1)));
     match.dispatch(enc, 'matchPairs', matching[1 - (r % 2)]!, x, L);
     family.dispatch(enc, 'mergeRound', rounds[1 - (r % 2)]!, L);
-    family.dispatch(enc, 'mergeValues', rounds[1 - (r % 2)]!, merges, L);
+    family.dispatch(enc, 'mergeValues', rounds[1 - (r % 2)]!, Math.ceil(merges / wg), L);
   });
   return cval;
 }

@@ -275,9 +275,10 @@ describe('the answer on the GPU', () => {
         kvtp: Math.round(rho * L * N),
         hard: Math.round(rho * L * N),
         uniform: L * Math.round(rho * N),
-        // ToMe (settings.method) in paper mode removes int(N·(1 − r)) tokens, as the reference does
-        paper: rates.reduce((a, x) => a + (x >= 1 ? N : N - Math.floor(N * (1 - x))), 0),
+        // settings.method is ToMe: the reference's ToMe removes floor(N·(1 − r)) of a frame
+        paper: rates.reduce((a, x) => a + N - Math.floor(N * Math.max(0, 1 - x)), 0),
       }[allocation];
+      expect(settings.method).toBe('tome');
       expect(r.result.visualKept, allocation).toBe(promised);
     }
   });

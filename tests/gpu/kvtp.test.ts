@@ -266,7 +266,7 @@ describe('reduction, GPU against CPU', () => {
     }
   });
 
-  it('ToMe: more B merging into one A than mergeValues lists (364 into token 0 of 27×27)', async () => {
+  it('ToMe: 364 B merging into one A in one round (27×27, equal keys)', async () => {
     // equal keys: every B ties on every A and goes to the first; one round of 364 merges
     const base = frameTokens(2, [27, 27], 6, 91, 4);
     const t: FrameTokens = { ...base, keys: new Float32Array(2 * 729 * 4).fill(0.5) };
