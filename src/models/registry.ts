@@ -277,7 +277,7 @@ export const REPLICA_VLM: VlmManifest = {
     ...SMOLVLM2_256M.files,
     visionEncoder: { base: 'onnx/vision_encoder', externalData: true },
     embedTokens: { base: 'onnx/embed_tokens', externalData: true },
-    decoder: { base: 'onnx/decoder_model_merged', externalData: true },
+    decoder: { base: 'onnx/decoder_model_merged' },
   },
   variants: onlyVariant('fp32'),
   tokens: FIXTURE_VLM.tokens,
