@@ -10,6 +10,7 @@ import { modelError } from './errors.ts';
 import { headFile } from './hub.ts';
 import {
   manifestFiles,
+  optionalFiles,
   variantPaths,
   type DtypeVariant,
   type ModelManifest,
@@ -107,6 +108,49 @@ export async function loadPackageFiles(
     );
     done += blob.size;
     out.set(path, blob);
+  }
+  return out;
+}
+
+/**
+ * The optional files of `manifest` it has (manifest.ts: optionalFiles; a package may lack any of
+ * them): from a folder as they are; from the Hub through the store like the package's files (a
+ * missing one is skipped, a cached one needs no network); from a URL path fetched, a page served
+ * in place of a missing file (an SPA fallback, text/html) not taken for it.
+ */
+export async function loadOptionalFiles(
+  manifest: ModelManifest,
+  options: LoadOptions,
+): Promise<Map<string, Blob>> {
+  const { source } = manifest;
+  const out = new Map<string, Blob>();
+  for (const path of optionalFiles(manifest)) {
+    options.signal?.throwIfAborted();
+    if (source.kind === 'folder') {
+      const blob = source.files.get(path);
+      if (blob) out.set(path, blob);
+      continue;
+    }
+    const url = fileUrl(source, path, options.origin);
+    if (!url) continue;
+    if (isRemote(source)) {
+      const blob = await downloadFile(url, `${sourceKey(source)}/${path}`, options.store, {
+        file: path,
+        ...(options.signal && { signal: options.signal }),
+        ...(options.fetch && { fetch: options.fetch }),
+      }).catch((e: unknown) => {
+        if (options.signal?.aborted) throw e;
+        return null; // absent (404) or unreachable: the package goes on without it
+      });
+      if (blob) out.set(path, blob);
+      continue;
+    }
+    const r = await (options.fetch ?? fetch)(url, {
+      ...(options.signal && { signal: options.signal }),
+    }).catch(() => null);
+    options.signal?.throwIfAborted();
+    const page = /text\/html/.test(r?.headers.get('content-type') ?? '');
+    if (r?.ok && !page) out.set(path, await r.blob());
   }
   return out;
 }

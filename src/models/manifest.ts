@@ -64,8 +64,6 @@ export interface VlmManifest {
     readonly embedTokens: OnnxModelFile;
     readonly decoder: OnnxModelFile;
     readonly tokenizer: string;
-    /** A JSON file with a `chat_template` string (or the tokenizer_config.json that has one). */
-    readonly chatTemplate: string;
   };
   readonly variants: VariantChoice;
   /** How a frame becomes `pixel_values` (and the pixel mask when `pixelMask`). */
@@ -168,10 +166,20 @@ export function manifestFiles(m: ModelManifest, variant: DtypeVariant): string[]
     const { model, data } = variantPaths(f, variant);
     return data ? [model, data] : [model];
   });
-  if (m.kind === 'vlm') paths.push(m.files.tokenizer, m.files.chatTemplate);
+  if (m.kind === 'vlm') paths.push(m.files.tokenizer);
   else {
     paths.push(m.files.tokenizer);
     if (m.files.head) paths.push(m.files.head);
   }
   return [...new Set(paths)];
+}
+
+/**
+ * Small files a package may or may not have, fetched beside its files when present: the chat
+ * template's three homes (src/vlm/prompt.ts: CHAT_TEMPLATE_FILES) and tokenizer_config.json.
+ */
+export function optionalFiles(m: ModelManifest): string[] {
+  return m.kind === 'vlm'
+    ? ['chat_template.json', 'chat_template.jinja', 'tokenizer_config.json']
+    : ['tokenizer_config.json'];
 }

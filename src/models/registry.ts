@@ -53,7 +53,6 @@ function smolvlm2(
       embedTokens: { base: 'onnx/embed_tokens' },
       decoder: { base: 'onnx/decoder_model_merged' },
       tokenizer: 'tokenizer.json',
-      chatTemplate: 'chat_template.json',
     },
     // q4 (MatMulNBits, which ONNX Runtime runs on WebGPU and on wasm) everywhere but where the
     // GPU has shader-f16; the int8 families need MatMulInteger, which the WebGPU provider lacks
@@ -247,6 +246,19 @@ export const FIXTURE_VLM: VlmManifest = {
   tokens: { ...SMOLVLM2_256M.tokens, bos: null, eos: [3], pad: 2, image: 4 },
 };
 
+/**
+ * The fixture VLM as other published packages are laid out (tools/fixtures/make_fixtures.py
+ * --export-variant): the same weights; its decoder takes `use_cache_branch` and
+ * `num_logits_to_keep` and no `position_ids`; its chat template is only in tokenizer_config.json.
+ */
+export const FIXTURE_VLM_EXPORT: VlmManifest = {
+  ...FIXTURE_VLM,
+  id: 'fixture-vlm-export',
+  title: 'Fixture VLM, another export layout (random weights, for tests)',
+  source: { kind: 'url', base: 'models/fixture-vlm-export/' },
+  variants: onlyVariant('fp32'),
+};
+
 export const FIXTURE_RELEVANCE: RelevanceManifest = {
   ...SIGLIP_BASE,
   id: 'fixture-relevance',
@@ -269,5 +281,6 @@ export const REGISTRY: readonly (VlmManifest | RelevanceManifest)[] = [
   ...HUB_VLMS,
   ...HUB_RELEVANCE,
   FIXTURE_VLM,
+  FIXTURE_VLM_EXPORT,
   FIXTURE_RELEVANCE,
 ];

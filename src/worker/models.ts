@@ -8,6 +8,7 @@ import { parseHeadFile } from '../kvtp/head-file.ts';
 import { assertFits } from '../models/fit.ts';
 import {
   createSession,
+  loadOptionalFiles,
   loadPackageFiles,
   type PackageProgress,
   type SessionOptions,
@@ -18,7 +19,6 @@ import { REGISTRY } from '../models/registry.ts';
 import { variantFor, type ModelRefLike } from '../models/resolve.ts';
 import { RelevanceModel } from '../models/relevance.ts';
 import { MemoryStore, OpfsStore, type ModelStore } from '../models/store.ts';
-import { fileUrl } from '../models/source.ts';
 import { cacheNames, KvDecoder } from '../vlm/decoder.ts';
 import { TopK } from '../vlm/sample.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
@@ -26,7 +26,7 @@ import { PipelineCache } from '../gpu/pipelines.ts';
 /** Candidates read back per decoding step (sampling picks among them; greedy takes the first). */
 const CANDIDATES = 64;
 import type { LoadedVlm } from '../vlm/pipeline.ts';
-import { PromptBuilder, templateOf } from '../vlm/prompt.ts';
+import { chatTemplateIn, PromptBuilder } from '../vlm/prompt.ts';
 import { CodedError } from './errors.ts';
 import { volatileCacheNotice } from './model-events.ts';
 import { presentIn, refKey, resolveRef } from './model-refs.ts';
@@ -67,7 +67,7 @@ export interface LoadContext {
 
 const loaded = new Map<string, Promise<LoadedVlm | RelevanceModel>>();
 
-async function files(m: ModelManifest, ctx: LoadContext, extra: string[]) {
+async function files(m: ModelManifest, ctx: LoadContext) {
   const provider = ctx.gpu ? 'webgpu' : 'wasm';
   const variant = variantFor(m, { provider, hasF16: ctx.gpu?.hasF16 ?? false }, presentIn(m));
   const origin = new URL(import.meta.env.BASE_URL, self.location.origin).href;
@@ -85,19 +85,9 @@ async function files(m: ModelManifest, ctx: LoadContext, extra: string[]) {
         prefillChunk: 256,
       }),
   });
-  // small JSON files the manifest does not list for download accounting
-  for (const path of extra) {
-    if (m.source.kind === 'folder') {
-      const blob = m.source.files.get(path);
-      if (blob) got.set(path, blob);
-      continue;
-    }
-    const url = fileUrl(m.source, path, origin);
-    if (url) {
-      const r = await fetch(url, { signal: ctx.signal }).catch(() => null);
-      if (r?.ok) got.set(path, await r.blob()); // optional: the tokenizer has defaults
-    }
-  }
+  // small files a package may lack (the chat template's homes, tokenizer_config.json)
+  const optional = await loadOptionalFiles(m, { store: modelStore(), signal: ctx.signal, origin });
+  optional.forEach((blob, path) => got.set(path, blob));
   return { got, variant };
 }
 
@@ -114,7 +104,7 @@ const readJson = async (f: Map<string, Blob>, path: string): Promise<object> => 
 
 async function loadVlmNow(m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> {
   const ort = onnxRuntime();
-  const { got, variant } = await files(m, ctx, ['tokenizer_config.json']);
+  const { got, variant } = await files(m, ctx);
   // vision tokens and token embeddings stay on the GPU (reduced and spliced there), the KV cache
   // and the logits too (src/vlm/decoder.ts): only top-K candidates are read back per step
   const vision = await createSession(
@@ -142,7 +132,7 @@ async function loadVlmNow(m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> 
   const prompt = new PromptBuilder(
     await readJson(got, m.files.tokenizer),
     await readJson(got, 'tokenizer_config.json'),
-    templateOf(await readJson(got, m.files.chatTemplate)),
+    await chatTemplateIn(got, m.title),
     m,
   );
   const topK = ctx.gpu
@@ -161,7 +151,7 @@ async function loadVlmNow(m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> 
 
 async function loadRelevanceNow(m: RelevanceManifest, ctx: LoadContext): Promise<RelevanceModel> {
   const ort = onnxRuntime();
-  const { got, variant } = await files(m, ctx, ['tokenizer_config.json']);
+  const { got, variant } = await files(m, ctx);
   const opts = sessionOptions(ctx);
   const text = await createSession(ort, got, m.files.textModel, variant, opts);
   const vision = await createSession(ort, got, m.files.visionModel, variant, opts);

@@ -105,9 +105,9 @@ describe('a Hub package', () => {
   });
 
   it('names a file the repo lacks before downloading anything', async () => {
-    hub.faults.missing.add('chat_template.json');
+    hub.faults.missing.add('tokenizer.json');
     await expect(loadPackageFiles(pkg, 'fp32', { store: new MemoryStore() })).rejects.toMatchObject(
-      { code: 'missing-file', message: expect.stringContaining('chat_template.json') },
+      { code: 'missing-file', message: expect.stringContaining('tokenizer.json') },
     );
     expect(gets()).toEqual([]);
   });
@@ -129,12 +129,12 @@ describe('a Hub package', () => {
     const tokenizer = join(dir, 'tokenizer.json');
     utimesSync(tokenizer, new Date(), new Date(Date.now() + 60_000)); // new ETag
     // one file gone from the cache: the package is asked about again, and the change is seen
-    await store.delete(`hub/${REPO}@main/chat_template.json`);
+    await store.delete(`hub/${REPO}@main/onnx/embed_tokens.onnx`);
     hub.requests.length = 0;
     await loadPackageFiles(pkg, 'fp32', { store });
     const fetched = gets()
       .filter((r) => r.url.includes('/resolve/'))
       .map((r) => r.url.split('/').pop());
-    expect(fetched.sort()).toEqual(['chat_template.json', 'tokenizer.json']);
+    expect(fetched.sort()).toEqual(['embed_tokens.onnx', 'tokenizer.json']);
   });
 });
