@@ -54,6 +54,24 @@ export interface VariantTarget {
   readonly hasF16: boolean;
 }
 
+/**
+ * A vision tower's size, for the per-frame memory estimate of encoding (src/vlm/encode-plan.ts):
+ * the tensors one frame puts in a GPU buffer grow with these.
+ */
+export interface EncoderSize {
+  /** Tokens inside the tower (patches of a frame). */
+  readonly patches: number;
+  readonly width: number;
+  /** Attention heads; 0 for a tower without attention. */
+  readonly heads: number;
+  readonly mlp: number;
+  /**
+   * `unfused`: the export computes attention as MatMul → Softmax → MatMul, so the scores
+   * [heads, patches, patches] are one tensor; `fused`: an attention op that never holds them.
+   */
+  readonly attention: 'unfused' | 'fused';
+}
+
 export interface VlmManifest {
   readonly kind: 'vlm';
   readonly id: string;
@@ -77,6 +95,8 @@ export interface VlmManifest {
     readonly hidden: number;
     /** Separator embeddings the model puts between frames or grid rows. */
     readonly separator: SeparatorMode;
+    /** The tower's size, when known (else only its input and output count per frame). */
+    readonly encoder?: EncoderSize;
   };
   readonly decoder: {
     readonly layers: number;
@@ -120,6 +140,8 @@ export interface RelevanceManifest {
   };
   readonly variants: VariantChoice;
   readonly image: ImageSpec;
+  /** The image tower's size, when known (see VlmManifest.vision.encoder). */
+  readonly imageEncoder?: EncoderSize;
   /** Text encoder window (tokens, padded): SigLIP's 64. */
   readonly textLength: number;
   readonly padToken: number;

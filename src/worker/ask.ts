@@ -138,9 +138,14 @@ async function prepare(models: ModelChoice, hc: HandlerContext): Promise<Prepare
     hc.emit({ type: 'progress', stage: 'encoding frames', done: 0, total: video.frames.length });
     const ort = onnxRuntime();
     const { duration } = video.info;
+    // progress after each chunk of frames (chunks sized to the GPU's limits)
+    const onChunk = (tower: 'vision' | 'relevance', done: number, total: number) => {
+      const stage = tower === 'vision' ? 'encoding frames' : 'encoding frames for relevance';
+      hc.emit({ type: 'progress', stage, done, total });
+    };
     const value = onGpu
-      ? encodeVideoGpu(ort, vlm, relevance, video.frames, duration, load.gpu!)
-      : encodeVideo(ort, vlm, relevance, rgbaOf(video), duration);
+      ? encodeVideoGpu(ort, vlm, relevance, video.frames, duration, load.gpu!, { onChunk })
+      : encodeVideo(ort, vlm, relevance, rgbaOf(video), duration, { onChunk });
     const entry: FeatureEntry = { video, key, value, users: 0, stale: false };
     features = entry;
     encoded = true;
