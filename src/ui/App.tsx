@@ -6,10 +6,12 @@ import { useEffect } from 'react';
 import { DEFAULT_RELEVANCE } from '../models/registry.ts';
 import { useAskStore } from '../store/ask.ts';
 import { useEnvStore } from '../store/env.ts';
+import { showDemoNotice, useModelsStore } from '../store/models.ts';
 import { sampleNamed, useSamplesStore } from '../store/samples.ts';
 import { useVideoStore } from '../store/video.ts';
 import { Chat } from './Chat.tsx';
 import { Controls } from './Controls.tsx';
+import { DemoNotice } from './DemoNotice.tsx';
 import { DropZone } from './DropZone.tsx';
 import { EnvironmentNotice } from './EnvironmentNotice.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
@@ -38,6 +40,10 @@ export function App() {
   const ask = useAskStore();
   const samples = useSamplesStore((s) => s.samples);
   const sample = sampleNamed(samples, info?.name);
+  // the demo model and a video that is not one of its samples: said before the first answer
+  const demoNotice = useModelsStore((s) => showDemoNotice(s, info, samples));
+  const switchFromDemo = useModelsStore((s) => s.switchFromDemo);
+  const keepDemo = useModelsStore((s) => s.keepDemo);
   const capabilities = useEnvStore((s) => s.capabilities);
   const envError = useEnvStore((s) => s.error);
   useEffect(() => void useEnvStore.getState().check(), []);
@@ -83,6 +89,7 @@ export function App() {
         </div>
         {info && (
           <aside className="side" aria-label="Conversation">
+            {demoNotice && <DemoNotice onSwitch={switchFromDemo} onKeep={keepDemo} />}
             <Chat
               turns={ask.turns}
               busy={ask.busy}
