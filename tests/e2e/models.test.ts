@@ -109,7 +109,7 @@ describe('a package from the Hub, in the browser', () => {
     });
     // progress carries bytes, totals, percent and speed up to the worker's events
     const last = downloads.filter((d) => d.model === 'fixture-vlm').at(-1)!;
-    expect(last).toMatchObject({ model: 'fixture-vlm', files: 6, percent: 100 });
+    expect(last).toMatchObject({ model: 'fixture-vlm', files: 5, percent: 100 });
     expect(last.packageBytes).toBe(last.packageTotalBytes);
     const decoder = downloads.filter((d) => d.file === DECODER && !d.fromCache);
     expect(decoder.at(-1)!.bytes).toBe(decoder.at(-1)!.totalBytes);
