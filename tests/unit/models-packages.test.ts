@@ -166,7 +166,7 @@ describe('a decoder export with use_cache_branch and num_logits_to_keep, without
     let worst = 0;
     rowA.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - rowB[i]!))));
     expect(worst).toBeLessThan(1e-4);
-  });
+  }, 60_000);
 
   it('asked for the last position only, it returns one logits row; the reference reads it', async () => {
     const ort = onnxRuntime();
