@@ -83,7 +83,7 @@ describe('the chat template', () => {
       FIXTURE_VLM,
     ).build('Which colour?', frames, 4);
     expect(b.ids).toEqual(a.ids);
-  });
+  }, 60_000);
 });
 
 describe('a decoder export with use_cache_branch and num_logits_to_keep, without position_ids', () => {
