@@ -2,12 +2,18 @@
 // print the answer with KVTP's selection and the figures (JSON: the AskResult). `--model` and
 // `--relevance` take a package directory, a package id or a Hub repo (cli/model-arg.ts).
 
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { intOption, numberOption, parse, UsageError } from '../args.ts';
 import { openSession } from '../browser.ts';
 import { modelArg } from '../model-arg.ts';
 import { errorValue, output } from '../output.ts';
+import {
+  DEMO_NOTICE_CODE,
+  demoNoticeMessage,
+  needsDemoNotice,
+  type SampleRef,
+} from '../../src/models/demo-notice.ts';
 import { DEFAULT_RELEVANCE, DEFAULT_VLM } from '../../src/models/registry.ts';
 import { DEFAULT_FRAMES, MAX_FRAMES, MIN_FRAMES } from '../../src/video/types.ts';
 import type { AskResult, AskSettings } from '../../src/engine/types.ts';
@@ -26,6 +32,16 @@ function downloadLine(d: DownloadStatus): string {
   const of = d.totalBytes > 0 ? `${mb(d.bytes)}/${mb(d.totalBytes)}` : mb(d.bytes);
   const speed = d.bytesPerSecond > 0 ? `, ${mb(d.bytesPerSecond)}/s` : '';
   return `${d.model} ${d.fileIndex + 1}/${d.files} ${d.file}: ${of} (${d.percent.toFixed(0)} %${speed})`;
+}
+
+/** The demo's sample videos (public/samples/samples.json), for the demo notice. */
+function demoSamples(): SampleRef[] {
+  try {
+    const url = new URL('../../public/samples/samples.json', import.meta.url);
+    return (JSON.parse(readFileSync(url, 'utf8')) as { samples: SampleRef[] }).samples;
+  } catch {
+    return [];
+  }
 }
 
 function oneOf<T extends string>(
@@ -106,6 +122,12 @@ export async function askCommand(argv: string[]): Promise<number> {
       if (opened.error) return out.error(opened.error);
       let streamed = '';
       const notices: { code: string; message: string }[] = [];
+      // the demo model and a video that is not one of its samples: said before the answer
+      const video = { name: basename(path), duration: opened.result!.info.duration };
+      if (needsDemoNotice(vlm.ref, video, demoSamples())) {
+        notices.push({ code: DEMO_NOTICE_CODE, message: demoNoticeMessage() });
+        if (!out.json) process.stderr.write(`kvtp: ${demoNoticeMessage()}\n`);
+      }
       const asked = await session.request<AskResult>(
         'ask',
         { question, settings, models: { vlm: vlm.ref, relevance: relevance.ref, provider } },

@@ -12,7 +12,12 @@ import {
   type PackageProgress,
   type SessionOptions,
 } from '../models/loader.ts';
-import type { ModelManifest, RelevanceManifest, VlmManifest } from '../models/manifest.ts';
+import {
+  optionalFiles,
+  type ModelManifest,
+  type RelevanceManifest,
+  type VlmManifest,
+} from '../models/manifest.ts';
 import { onnxRuntime } from '../models/ort.ts';
 import { REGISTRY } from '../models/registry.ts';
 import { variantFor, type ModelRefLike } from '../models/resolve.ts';
@@ -22,7 +27,7 @@ import { cacheNames, KvDecoder } from '../vlm/decoder.ts';
 import { TopK } from '../vlm/sample.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import type { LoadedVlm } from '../vlm/pipeline.ts';
-import { PromptBuilder, templateOf } from '../vlm/prompt.ts';
+import { chatTemplateIn, PromptBuilder } from '../vlm/prompt.ts';
 import { CodedError } from '../core/errors.ts';
 import { volatileCacheNotice } from './notices.ts';
 import { ModelRefs, refKey } from './model-refs.ts';
@@ -97,7 +102,7 @@ const readJson = async (f: Map<string, Blob>, path: string): Promise<object> => 
 
 async function loadVlmNow(host: ModelHost, m: VlmManifest, ctx: LoadContext): Promise<LoadedVlm> {
   const ort = onnxRuntime();
-  const { got, variant } = await files(host, m, ctx, ['tokenizer_config.json']);
+  const { got, variant } = await files(host, m, ctx, optionalFiles(m));
   // vision tokens and token embeddings stay on the GPU (reduced and spliced there), the KV cache
   // and the logits too (src/vlm/decoder.ts): only top-K candidates are read back per step
   const vision = await createSession(
@@ -125,7 +130,7 @@ async function loadVlmNow(host: ModelHost, m: VlmManifest, ctx: LoadContext): Pr
   const prompt = new PromptBuilder(
     await readJson(got, m.files.tokenizer),
     await readJson(got, 'tokenizer_config.json'),
-    templateOf(await readJson(got, m.files.chatTemplate)),
+    await chatTemplateIn(got, m.title),
     m,
   );
   const topK = ctx.gpu
@@ -148,7 +153,7 @@ async function loadRelevanceNow(
   ctx: LoadContext,
 ): Promise<RelevanceModel> {
   const ort = onnxRuntime();
-  const { got, variant } = await files(host, m, ctx, ['tokenizer_config.json']);
+  const { got, variant } = await files(host, m, ctx, optionalFiles(m));
   const opts = sessionOptions(ctx);
   const text = await createSession(ort, got, m.files.textModel, variant, opts);
   const vision = await createSession(ort, got, m.files.visionModel, variant, opts);

@@ -48,6 +48,12 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Pretend shader-f16 is absent (to test the f32 path on hardware that has f16). */
   disableF16?: boolean;
+  /**
+   * Ask for at most these limits instead of the adapter's (a device with lowered limits, to test
+   * that work fits them). WebGPU never grants less than its defaults; below those the context
+   * reports the lower value, which the app plans its buffers by.
+   */
+  limits?: Partial<Pick<GpuLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>>;
 }
 
 /**
@@ -70,7 +76,11 @@ export async function acquireGpu(
   if (!adapter) throw gpuError('no-adapter');
 
   const requiredLimits: Record<string, number> = {};
-  for (const name of limitNames) requiredLimits[name] = adapter.limits[name];
+  const cap = (name: keyof GpuLimits, value: number) => {
+    const c = (options.limits as Partial<GpuLimits> | undefined)?.[name];
+    return c === undefined ? value : Math.min(value, c);
+  };
+  for (const name of limitNames) requiredLimits[name] = cap(name, adapter.limits[name]);
   const requiredFeatures = optionalFeatures.filter(
     (f) => adapter.features.has(f) && !(options.disableF16 && f === 'shader-f16'),
   );
@@ -90,7 +100,7 @@ export async function acquireGpu(
   });
 
   const limits = {} as GpuLimits;
-  for (const name of limitNames) limits[name] = device.limits[name];
+  for (const name of limitNames) limits[name] = cap(name, device.limits[name]);
   const info = adapter.info;
   const lost = device.lost.then(lostError);
   return {

@@ -54,6 +54,24 @@ export interface VariantTarget {
   readonly hasF16: boolean;
 }
 
+/**
+ * A vision tower's size, for the per-frame memory estimate of encoding (src/vlm/encode-plan.ts):
+ * the tensors one frame puts in a GPU buffer grow with these.
+ */
+export interface EncoderSize {
+  /** Tokens inside the tower (patches of a frame). */
+  readonly patches: number;
+  readonly width: number;
+  /** Attention heads; 0 for a tower without attention. */
+  readonly heads: number;
+  readonly mlp: number;
+  /**
+   * `unfused`: the export computes attention as MatMul → Softmax → MatMul, so the scores
+   * [heads, patches, patches] are one tensor; `fused`: an attention op that never holds them.
+   */
+  readonly attention: 'unfused' | 'fused';
+}
+
 export interface VlmManifest {
   readonly kind: 'vlm';
   readonly id: string;
@@ -64,8 +82,6 @@ export interface VlmManifest {
     readonly embedTokens: OnnxModelFile;
     readonly decoder: OnnxModelFile;
     readonly tokenizer: string;
-    /** A JSON file with a `chat_template` string (or the tokenizer_config.json that has one). */
-    readonly chatTemplate: string;
   };
   readonly variants: VariantChoice;
   /** How a frame becomes `pixel_values` (and the pixel mask when `pixelMask`). */
@@ -79,6 +95,8 @@ export interface VlmManifest {
     readonly hidden: number;
     /** Separator embeddings the model puts between frames or grid rows. */
     readonly separator: SeparatorMode;
+    /** The tower's size, when known (else only its input and output count per frame). */
+    readonly encoder?: EncoderSize;
   };
   readonly decoder: {
     readonly layers: number;
@@ -122,6 +140,8 @@ export interface RelevanceManifest {
   };
   readonly variants: VariantChoice;
   readonly image: ImageSpec;
+  /** The image tower's size, when known (see VlmManifest.vision.encoder). */
+  readonly imageEncoder?: EncoderSize;
   /** Text encoder window (tokens, padded): SigLIP's 64. */
   readonly textLength: number;
   readonly padToken: number;
@@ -168,10 +188,20 @@ export function manifestFiles(m: ModelManifest, variant: DtypeVariant): string[]
     const { model, data } = variantPaths(f, variant);
     return data ? [model, data] : [model];
   });
-  if (m.kind === 'vlm') paths.push(m.files.tokenizer, m.files.chatTemplate);
+  if (m.kind === 'vlm') paths.push(m.files.tokenizer);
   else {
     paths.push(m.files.tokenizer);
     if (m.files.head) paths.push(m.files.head);
   }
   return [...new Set(paths)];
+}
+
+/**
+ * Small files a package may or may not have, fetched beside its files when present: the chat
+ * template's three homes (src/vlm/prompt.ts: CHAT_TEMPLATE_FILES) and tokenizer_config.json.
+ */
+export function optionalFiles(m: ModelManifest): string[] {
+  return m.kind === 'vlm'
+    ? ['chat_template.json', 'chat_template.jinja', 'tokenizer_config.json']
+    : ['tokenizer_config.json'];
 }

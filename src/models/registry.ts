@@ -3,7 +3,12 @@
 // export listing; `checked` says how each was confirmed (the machines that build this app cannot
 // download the models, so what is not checked against the files is marked as such).
 
-import { onlyVariant, type RelevanceManifest, type VlmManifest } from './manifest.ts';
+import {
+  onlyVariant,
+  type EncoderSize,
+  type RelevanceManifest,
+  type VlmManifest,
+} from './manifest.ts';
 import type { ImageSpec } from './preprocess.ts';
 
 const HALF: readonly [number, number, number] = [0.5, 0.5, 0.5];
@@ -35,6 +40,19 @@ export const SMOLVLM_VIDEO_IMAGE: ImageSpec = {
  */
 const PADDED_IMAGE: ImageSpec = { ...SMOLVLM_VIDEO_IMAGE, resize: 'longest', upscale: false };
 
+/**
+ * SigLIP-B/16 at 512 × 512, SmolVLM2's vision tower (both sizes): 32 × 32 patches, width 768,
+ * 12 heads, MLP 3072. Whether the published export fuses attention is not checked (these
+ * machines cannot download it): counted as unfused, the larger estimate.
+ */
+const SIGLIP_B16_512: EncoderSize = {
+  patches: 1024,
+  width: 768,
+  heads: 12,
+  mlp: 3072,
+  attention: 'unfused',
+};
+
 function smolvlm2(
   size: '256M' | '500M',
   text: { hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number },
@@ -53,7 +71,6 @@ function smolvlm2(
       embedTokens: { base: 'onnx/embed_tokens' },
       decoder: { base: 'onnx/decoder_model_merged' },
       tokenizer: 'tokenizer.json',
-      chatTemplate: 'chat_template.json',
     },
     // q4 (MatMulNBits, which ONNX Runtime runs on WebGPU and on wasm) everywhere but where the
     // GPU has shader-f16; the int8 families need MatMulInteger, which the WebGPU provider lacks
@@ -65,7 +82,13 @@ function smolvlm2(
     },
     image: SMOLVLM_VIDEO_IMAGE,
     pixelMask: true,
-    vision: { tokensPerFrame: 64, grid: [8, 8], hidden: text.hidden, separator: 'none' },
+    vision: {
+      tokensPerFrame: 64,
+      grid: [8, 8],
+      hidden: text.hidden,
+      separator: 'none',
+      encoder: SIGLIP_B16_512,
+    },
     decoder: {
       layers: text.layers,
       heads: text.heads,
@@ -136,6 +159,8 @@ export const SIGLIP_BASE: RelevanceManifest = {
     webgpuF16: 'fp16',
     available: ['fp32', 'fp16', 'quantized'],
   },
+  // SigLIP base at 224: 14 × 14 patches of the same B/16 tower (attention counted as unfused)
+  imageEncoder: { ...SIGLIP_B16_512, patches: 196 },
   image: {
     width: 224,
     height: 224,
@@ -154,6 +179,9 @@ export const SIGLIP_BASE: RelevanceManifest = {
   imageOutput: 'pooler_output',
 };
 
+/** SigLIP base's contracts without its tower's size (packages whose towers are other). */
+const { imageEncoder: _siglipTower, ...SIGLIP_CONTRACT } = SIGLIP_BASE;
+
 /**
  * The embedded demo (issue 5): a small VLM trained here on the synthetic sparse-event videos of
  * tools/demo (a CNN vision encoder giving an 8 × 8 grid of 128-wide tokens per 128 × 128 frame, a
@@ -167,6 +195,7 @@ export const DEMO_VLM: VlmManifest = {
   source: { kind: 'url', base: 'models/demo-vlm/' },
   variants: onlyVariant('fp32'),
   image: { ...PADDED_IMAGE, width: 128, height: 128 },
+  // a CNN tower whose inner sizes the manifest does not describe: its input and output count
   vision: { tokensPerFrame: 64, grid: [8, 8], hidden: 128, separator: 'none' },
   decoder: {
     ...SMOLVLM2_256M.decoder,
@@ -187,7 +216,7 @@ export const DEMO_VLM: VlmManifest = {
  * trained checkpoint's (public/models/demo-relevance/config.json; a unit test keeps them equal).
  */
 export const DEMO_RELEVANCE: RelevanceManifest = {
-  ...SIGLIP_BASE,
+  ...SIGLIP_CONTRACT,
   id: 'demo-relevance',
   title: 'Demo relevance model (trained on synthetic sparse-event videos)',
   source: { kind: 'url', base: 'models/demo-relevance/' },
@@ -234,7 +263,14 @@ export const FIXTURE_VLM: VlmManifest = {
   // fp16/q4f16 exports have them; chosen like those, only on WebGPU with shader-f16
   variants: FIXTURE_VARIANTS,
   image: { ...PADDED_IMAGE, width: 64, height: 64 },
-  vision: { tokensPerFrame: 64, grid: [8, 8], hidden: 64, separator: 'none' },
+  // make_fixtures.py's VisionEncoder: an 8 × 8 patch conv to width 32, no attention
+  vision: {
+    tokensPerFrame: 64,
+    grid: [8, 8],
+    hidden: 64,
+    separator: 'none',
+    encoder: { patches: 64, width: 32, heads: 0, mlp: 0, attention: 'fused' },
+  },
   decoder: {
     ...SMOLVLM2_256M.decoder,
     layers: 2,
@@ -247,8 +283,23 @@ export const FIXTURE_VLM: VlmManifest = {
   tokens: { ...SMOLVLM2_256M.tokens, bos: null, eos: [3], pad: 2, image: 4 },
 };
 
+/**
+ * The fixture VLM as other published packages are laid out (tools/fixtures/make_fixtures.py
+ * --export-variant): the same weights; its decoder takes `use_cache_branch` and
+ * `num_logits_to_keep` and no `position_ids`; its chat template is only in tokenizer_config.json.
+ */
+export const FIXTURE_VLM_EXPORT: VlmManifest = {
+  ...FIXTURE_VLM,
+  id: 'fixture-vlm-export',
+  title: 'Fixture VLM, another export layout (random weights, for tests)',
+  source: { kind: 'url', base: 'models/fixture-vlm-export/' },
+  variants: onlyVariant('fp32'),
+};
+
 export const FIXTURE_RELEVANCE: RelevanceManifest = {
-  ...SIGLIP_BASE,
+  ...SIGLIP_CONTRACT,
+  // make_fixtures.py's VisionTower: a 4 × 4 patch conv to width 48, no attention
+  imageEncoder: { patches: 16, width: 48, heads: 0, mlp: 0, attention: 'fused' },
   id: 'fixture-relevance',
   title: 'Fixture relevance model (random weights, for tests)',
   source: { kind: 'url', base: 'models/fixture-relevance/' },
@@ -304,6 +355,7 @@ export const REGISTRY: readonly (VlmManifest | RelevanceManifest)[] = [
   ...HUB_VLMS,
   ...HUB_RELEVANCE,
   FIXTURE_VLM,
+  FIXTURE_VLM_EXPORT,
   FIXTURE_RELEVANCE,
   REPLICA_VLM,
   REPLICA_RELEVANCE,

@@ -2,7 +2,8 @@
 // (the embedded demo, the real Hub models), the choice (remembered in localStorage; a folder
 // picked from disk lasts for the page, since its files cannot be stored), the model cache
 // (size, per package, clear), the download in progress and notices (models on the CPU, cache not
-// persistent). Nothing here loads a model: the worker does, on the next question.
+// persistent), and the demo notice's answer (switch to a real model, or keep the demo; remembered).
+// Nothing here loads a model: the worker does, on the next question.
 
 import { create } from 'zustand';
 import { folderRef, type ModelRef } from '../models/resolve.ts';
@@ -14,11 +15,22 @@ import type {
   ModelInfo,
   Notice,
 } from '../worker/protocol.ts';
+import { needsDemoNotice, REAL_VLM, type SampleRef } from '../models/demo-notice.ts';
 import { pipeline } from './pipeline.ts';
 
 export type ModelKind = 'vlm' | 'relevance';
 
 const STORAGE_KEY = 'kvtp.models.v1';
+/** "Keep the demo" on the demo notice (src/models/demo-notice.ts), remembered. */
+const DEMO_KEPT_KEY = 'kvtp.demo-notice.v1';
+
+function loadDemoKept(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(DEMO_KEPT_KEY) === 'kept';
+  } catch {
+    return false;
+  }
+}
 
 /** What the user chose, per kind: a package of the list, or a folder picked from disk. */
 export interface Chosen {
@@ -78,6 +90,11 @@ export interface ModelsState {
   /** Notices from the worker (wasm fallback, cache not persistent), newest last, one per code. */
   readonly notices: readonly Notice[];
   readonly error: string | null;
+  /** The user chose to keep the demo model for videos it was not made for (remembered). */
+  readonly demoKept: boolean;
+  /** The demo notice's two answers: switch to the real model (remembered as the choice), or keep. */
+  switchFromDemo(): void;
+  keepDemo(): void;
   /** List the packages and the cache (again). */
   refresh(): Promise<void>;
   choose(kind: ModelKind, ref: ModelRef): void;
@@ -101,6 +118,20 @@ export const useModelsStore = create<ModelsState>()((set, get) => ({
   download: null,
   notices: [],
   error: null,
+  demoKept: loadDemoKept(),
+
+  switchFromDemo() {
+    get().choose('vlm', { kind: 'registry', id: REAL_VLM.id });
+  },
+
+  keepDemo() {
+    set({ demoKept: true });
+    try {
+      globalThis.localStorage?.setItem(DEMO_KEPT_KEY, 'kept');
+    } catch {
+      // private mode: kept for this page
+    }
+  },
 
   async refresh() {
     try {
@@ -152,6 +183,18 @@ export const useModelsStore = create<ModelsState>()((set, get) => ({
     return { vlm, relevance };
   },
 }));
+
+/**
+ * Whether the page shows the demo notice: the demo model is chosen, the open video is not one of
+ * its samples, and the user has not chosen to keep the demo.
+ */
+export function showDemoNotice(
+  state: Pick<ModelsState, 'chosen' | 'demoKept'>,
+  video: { readonly name: string; readonly duration: number } | null,
+  samples: readonly SampleRef[],
+): boolean {
+  return !state.demoKept && needsDemoNotice(state.chosen.vlm, video, samples);
+}
 
 /** The list's entry for a ref, if it names one of the app's packages. */
 export function infoOf(models: readonly ModelInfo[], ref: ModelRef): ModelInfo | null {

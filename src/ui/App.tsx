@@ -6,13 +6,14 @@
 import { useCallback, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAskStore } from '../store/ask.ts';
-import { infoOf, useModelsStore } from '../store/models.ts';
-import { usePrepareStore } from '../store/prepare.ts';
 import { useEnvStore } from '../store/env.ts';
+import { infoOf, showDemoNotice, useModelsStore } from '../store/models.ts';
+import { usePrepareStore } from '../store/prepare.ts';
 import { sampleNamed, useSamplesStore } from '../store/samples.ts';
 import { useVideoStore } from '../store/video.ts';
 import { Chat } from './Chat.tsx';
 import { Controls } from './Controls.tsx';
+import { DemoNotice } from './DemoNotice.tsx';
 import { DropZone } from './DropZone.tsx';
 import { EnvironmentNotice } from './EnvironmentNotice.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
@@ -44,6 +45,11 @@ export function App() {
   const learnedHead = useModelsStore(
     (s) => infoOf(s.models, s.chosen.relevance)?.learnedHead === true,
   );
+  const samples = useSamplesStore((s) => s.samples);
+  // the demo model and a video that is not one of its samples: said before the first answer
+  const demoNotice = useModelsStore((s) => showDemoNotice(s, info, samples));
+  const switchFromDemo = useModelsStore((s) => s.switchFromDemo);
+  const keepDemo = useModelsStore((s) => s.keepDemo);
   const capabilities = useEnvStore((s) => s.capabilities);
   const envError = useEnvStore((s) => s.error);
   useEffect(() => void useEnvStore.getState().check(), []);
@@ -98,6 +104,7 @@ export function App() {
         </div>
         {info && (
           <aside className="side" aria-label="Conversation">
+            {demoNotice && <DemoNotice onSwitch={switchFromDemo} onKeep={keepDemo} />}
             <Conversation disabledReason={disabledReason} videoName={info.name} />
           </aside>
         )}

@@ -16,6 +16,7 @@ import { reduceOnGpu } from './kept-gpu.ts';
 import {
   encodeVideo,
   frameTokens,
+  type EncodeOptions,
   type Kept,
   type LoadedVlm,
   type RgbaFrame,
@@ -25,10 +26,7 @@ import {
 import { vlmError } from './errors.ts';
 
 /** How an encoding is followed: stopped by `signal`, reported after each chunk of frames. */
-export interface EncodeProgress {
-  readonly signal?: AbortSignal;
-  onChunk?(tower: 'vision' | 'relevance', done: number, total: number): void;
-}
+export type EncodeProgress = Pick<EncodeOptions, 'onChunk' | 'signal'>;
 
 export interface ComputePath {
   /** Where vision tokens, kept tokens and prompt embeddings live. */
@@ -55,8 +53,7 @@ export function gpuPath(kvtp: GpuKvtp): ComputePath {
     kind: 'gpu',
     kvtp,
     async encode(ort, vlm, relevance, frames, duration, options = {}) {
-      options.signal?.throwIfAborted();
-      return encodeVideoGpu(ort, vlm, relevance, frames, duration, gpu);
+      return encodeVideoGpu(ort, vlm, relevance, frames, duration, gpu, options);
     },
     async reduce(t, params) {
       if (!t.gpu) throw vlmError('no-gpu', 'The GPU path was given vision tokens on the CPU');
@@ -81,7 +78,8 @@ export function cpuPath(
     async encode(ort, vlm, relevance, frames, duration, options = {}) {
       if (!pixels) throw vlmError('no-pixels', 'This compute path cannot read frame pixels');
       options.signal?.throwIfAborted();
-      return encodeVideo(ort, vlm, relevance, frames.map(pixels), duration);
+      // wasm has no per-buffer limits of the GPU's: one run a model
+      return encodeVideo(ort, vlm, relevance, frames.map(pixels), duration, options);
     },
     async reduce(t, params) {
       if (!t.cpu) throw vlmError('no-gpu', 'The CPU path was given vision tokens on the GPU');

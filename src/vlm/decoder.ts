@@ -17,6 +17,7 @@ import { StaticKvCache } from './kv-cache.ts';
 import { StepIo } from './step-io.ts';
 import type { GenerateOptions, GenerateResult, StepRecord } from './generation.ts';
 import { chooseToken, seededRandom, topKCpu, type Candidates, type TopK } from './sample.ts';
+import { decoderContract, optionalFeeds, type DecoderContract } from './decoder-feeds.ts';
 
 export type { GenerateOptions, GenerateResult, StepRecord } from './generation.ts';
 
@@ -55,6 +56,8 @@ export class KvDecoder {
   readonly gpu: DecoderGpu | null;
   readonly mode: 'static' | 'feedback';
   private readonly names: { past: string[]; present: string[] };
+  /** The export's optional inputs (position_ids, use_cache_branch, num_logits_to_keep). */
+  readonly contract: DecoderContract;
   private readonly prefillChunk: number;
   private cache: OrtTensor[] = [];
   private kv: StaticKvCache | null = null;
@@ -73,6 +76,7 @@ export class KvDecoder {
     options: DecoderOptions = {},
   ) {
     this.names = cacheNames(layout);
+    this.contract = decoderContract(decoder, layout);
     this.gpu = options.gpu ?? null;
     this.mode = this.gpu ? (options.cache ?? 'static') : 'feedback';
     this.prefillChunk = options.prefillChunk ?? 256;
@@ -213,12 +217,9 @@ export class KvDecoder {
     const feeds: Record<string, OrtTensor> = {
       inputs_embeds: cast,
       attention_mask: new this.ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-      position_ids: new this.ort.Tensor(
-        'int64',
-        BigInt64Array.from({ length: n }, (_, i) => BigInt(this.length + i)),
-        [1, n],
-      ),
     };
+    const optional = optionalFeeds(this.ort, this.contract, this.length, n);
+    Object.assign(feeds, optional);
     let out: Record<string, OrtTensor>;
     if (this.kv) {
       Object.assign(feeds, this.kv.feeds());
@@ -235,22 +236,27 @@ export class KvDecoder {
       this.cache = this.names.present.map((name) => out[name]!);
     }
     feeds.attention_mask!.dispose();
-    feeds.position_ids!.dispose();
+    Object.values(optional).forEach((t) => t.dispose());
     if (cast !== embeds) cast.dispose();
     this.length = total;
     this.presentLength = out[this.names.present[0]!]!.dims[2]!;
     const logits = out.logits!;
+    // every position's logits, or the last one's only (num_logits_to_keep = 1)
+    const rows = logits.dims[1]!;
     const vocab = logits.dims[2]!;
     try {
       if (k === 0) return { values: new Float32Array(0), ids: new Uint32Array(0) }; // inner chunk
-      const row = wantRow ? await this.lastRow(logits, n, vocab) : undefined;
+      const row = wantRow ? await this.lastRow(logits, rows, vocab) : undefined;
       if (this.gpu && logits.location === 'gpu-buffer' && logits.type === 'float32') {
-        const c = await this.gpu.topK.run(bufferOf(logits, 'logits'), n - 1, vocab);
+        const c = await this.gpu.topK.run(bufferOf(logits, 'logits'), rows - 1, vocab);
         return { ...c, ...(row && { row }) };
       }
       this.logitRowsRead++;
       const data = await readFloat32(logits);
-      return { ...topKCpu(data.subarray((n - 1) * vocab, n * vocab), k), ...(row && { row }) };
+      return {
+        ...topKCpu(data.subarray((rows - 1) * vocab, rows * vocab), k),
+        ...(row && { row }),
+      };
     } finally {
       logits.dispose();
     }

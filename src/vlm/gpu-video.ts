@@ -1,8 +1,9 @@
 // A video's features on the WebGPU provider, without a CPU round trip for pixels or tokens:
 // each sampled frame's ImageBitmap is copied to a texture (copyExternalImageToTexture), the WGSL
 // preprocessing kernel (FramePreprocessor) writes every model's input tensor straight into a
-// GPU buffer, the sessions read those buffers as GPU tensors, and the VLM's vision tokens stay
-// in a GPU buffer we own (kept for every question about the video). Only the relevance model's
+// GPU buffer, a chunk of frames at a time (sized to the device's limits: encode-plan.ts), the
+// sessions read those buffers as GPU tensors, and the VLM's vision tokens stay in a GPU buffer
+// we own (kept for every question about the video). Only the relevance model's
 // frame embeddings ([L·E], small, once per video) come back to the CPU. Must not read pixels
 // or vision tokens back.
 
@@ -13,7 +14,8 @@ import { FramePreprocessor, planResize } from '../models/preprocess.ts';
 import type { RelevanceModel } from '../models/relevance.ts';
 import { inputType, outputType, readFloat32 } from '../models/dtype.ts';
 import { gpuTensor, pipelinesFor, storageBuffer } from './gpu-tensors.ts';
-import type { LoadedVlm, VideoFeatures } from './pipeline.ts';
+import { chunkRanges } from './encode-plan.ts';
+import { encodePlans, type EncodeOptions, type LoadedVlm, type VideoFeatures } from './pipeline.ts';
 import { vlmError } from './errors.ts';
 
 export interface BitmapFrame {
@@ -49,7 +51,10 @@ function frameTexture(device: GPUDevice, bitmap: ImageBitmap): GPUTexture {
   return texture;
 }
 
-/** Vision tokens (kept on the GPU) and relevance embeddings of `frames`, one batched run per model. */
+/**
+ * Vision tokens (kept on the GPU) and relevance embeddings of `frames`, each model run in chunks
+ * sized to the device's limits (encode-plan.ts), progress after each chunk.
+ */
 export async function encodeVideoGpu(
   ort: Ort,
   vlm: LoadedVlm,
@@ -57,81 +62,115 @@ export async function encodeVideoGpu(
   frames: readonly BitmapFrame[],
   duration: number,
   gpu: GpuContext,
+  options: Pick<EncodeOptions, 'onChunk' | 'signal'> = {},
+): Promise<VideoFeatures> {
+  const textures = frames.map((f) => ({ t: f.t, texture: frameTexture(gpu.device, f.bitmap) }));
+  try {
+    return await encodeTexturesGpu(ort, vlm, relevance, textures, duration, gpu, options);
+  } finally {
+    textures.forEach((f) => f.texture.destroy());
+  }
+}
+
+/** A frame already on the GPU: an rgba8unorm texture. */
+export interface TextureFrame {
+  readonly t: number;
+  readonly texture: GPUTexture;
+}
+
+/** `encodeVideoGpu` from frames already in textures (which stay the caller's). */
+export async function encodeTexturesGpu(
+  ort: Ort,
+  vlm: LoadedVlm,
+  relevance: RelevanceModel,
+  frames: readonly TextureFrame[],
+  duration: number,
+  gpu: GpuContext,
+  options: Pick<EncodeOptions, 'onChunk' | 'signal'> = {},
 ): Promise<VideoFeatures> {
   const { device } = gpu;
   const pipelines = pipelinesFor(device);
   const m = vlm.manifest;
   const L = frames.length;
+  const plans = encodePlans(vlm, relevance, L, gpu.limits);
   const { tokensPerFrame: N, grid, hidden: D } = m.vision;
-  const textures = frames.map((f) => frameTexture(device, f.bitmap));
   const owned: GPUBuffer[] = [];
+  const tokens = storageBuffer(device, L * N * D * 4, 'vision tokens', gpu.limits);
   try {
     const visionStart = performance.now();
     const { width: W, height: H } = m.image;
     const pre = new FramePreprocessor(device, pipelines, m.image);
-    const pixels = storageBuffer(device, L * pre.imageBytes.pixels, 'pixel_values', gpu.limits);
+    const most = plans.vision.size;
+    const pixels = storageBuffer(device, most * pre.imageBytes.pixels, 'pixel_values', gpu.limits);
     const mask = m.pixelMask
-      ? storageBuffer(device, L * pre.imageBytes.mask, 'pixel_attention_mask', gpu.limits)
+      ? storageBuffer(device, most * pre.imageBytes.mask, 'pixel_attention_mask', gpu.limits)
       : null;
     owned.push(pixels, ...(mask ? [mask] : []));
-    const enc = device.createCommandEncoder({ label: 'preprocess frames' });
-    textures.forEach((tex, i) => pre.encode(enc, tex, i, pixels, mask));
-    device.queue.submit([enc.finish()]);
-    pre.afterSubmit();
-    const feeds: Record<string, OrtTensor> = {
-      pixel_values: gpuTensor(ort, pixels, 'float32', [1, L, 3, H, W]),
-    };
-    if (mask) feeds.pixel_attention_mask = gpuTensor(ort, mask, 'bool', [1, L, H, W]);
-    const out = await vlm.vision.run(feeds);
-    const feats = out.image_features;
-    if (!feats) throw vlmError('bad-output', 'The vision encoder has no output "image_features"');
-    const tokens = storageBuffer(device, L * N * D * 4, 'vision tokens', gpu.limits);
-    try {
-      const count = feats.dims.reduce((a, b) => a * b, 1);
-      if (count !== L * N * D) {
-        throw vlmError(
-          'bad-output',
-          `The vision encoder gave ${count} values, expected ${L}×${N}×${D}`,
-        );
+    for (const [a, b] of chunkRanges(L, plans.vision)) {
+      options.signal?.throwIfAborted();
+      const n = b - a;
+      const enc = device.createCommandEncoder({ label: 'preprocess frames' });
+      frames.slice(a, b).forEach((f, i) => pre.encode(enc, f.texture, i, pixels, mask));
+      device.queue.submit([enc.finish()]);
+      pre.afterSubmit();
+      const feeds: Record<string, OrtTensor> = {
+        pixel_values: gpuTensor(ort, pixels, 'float32', [1, n, 3, H, W]),
+      };
+      if (mask) feeds.pixel_attention_mask = gpuTensor(ort, mask, 'bool', [1, n, H, W]);
+      const out = await vlm.vision.run(feeds);
+      const feats = out.image_features;
+      if (!feats) throw vlmError('bad-output', 'The vision encoder has no output "image_features"');
+      try {
+        const count = feats.dims.reduce((x, y) => x * y, 1);
+        if (count !== n * N * D) {
+          throw vlmError(
+            'bad-output',
+            `The vision encoder gave ${count} values, expected ${n}×${N}×${D}`,
+          );
+        }
+        const bytes = n * N * D * 4;
+        if (feats.location === 'gpu-buffer') {
+          const copy = device.createCommandEncoder({ label: 'vision tokens' });
+          copy.copyBufferToBuffer(feats.gpuBuffer as GPUBuffer, 0, tokens, a * N * D * 4, bytes);
+          device.queue.submit([copy.finish()]);
+        } else {
+          // a session without GPU outputs: upload (CPU → GPU), never a readback
+          const values = new Float32Array(await readFloat32(feats));
+          device.queue.writeBuffer(tokens, a * N * D * 4, values);
+        }
+      } finally {
+        feats.dispose();
       }
-      if (feats.location === 'gpu-buffer') {
-        const copy = device.createCommandEncoder({ label: 'vision tokens' });
-        copy.copyBufferToBuffer(feats.gpuBuffer as GPUBuffer, 0, tokens, 0, L * N * D * 4);
-        device.queue.submit([copy.finish()]);
-      } else {
-        // a session without GPU outputs: upload (CPU → GPU), never a readback
-        device.queue.writeBuffer(tokens, 0, new Float32Array(await readFloat32(feats)));
-      }
-    } catch (e) {
-      tokens.destroy();
-      throw e;
-    } finally {
-      feats.dispose();
+      options.onChunk?.('vision', b, L);
     }
     const visionMs = performance.now() - visionStart;
 
     const relevanceStart = performance.now();
     const r = relevance.manifest.image;
+    const E = relevance.manifest.embedDim;
     const rPre = new FramePreprocessor(device, pipelines, r);
     const rPixels = storageBuffer(
       device,
-      L * rPre.imageBytes.pixels,
+      plans.relevance.size * rPre.imageBytes.pixels,
       'relevance pixels',
       gpu.limits,
     );
     owned.push(rPixels);
-    const rEnc = device.createCommandEncoder({ label: 'preprocess frames (relevance)' });
-    textures.forEach((tex, i) => rPre.encode(rEnc, tex, i, rPixels, null));
-    device.queue.submit([rEnc.finish()]);
-    rPre.afterSubmit();
-    const frameEmbeddings = await relevance
-      .embedFrames(gpuTensor(ort, rPixels, 'float32', [L, 3, r.height, r.width]))
-      .catch((e: unknown) => {
-        tokens.destroy();
-        throw e;
-      });
+    const frameEmbeddings = new Float32Array(L * E);
+    for (const [a, b] of chunkRanges(L, plans.relevance)) {
+      options.signal?.throwIfAborted();
+      const rEnc = device.createCommandEncoder({ label: 'preprocess frames (relevance)' });
+      frames.slice(a, b).forEach((f, i) => rPre.encode(rEnc, f.texture, i, rPixels, null));
+      device.queue.submit([rEnc.finish()]);
+      rPre.afterSubmit();
+      const part = await relevance.embedFrames(
+        gpuTensor(ort, rPixels, 'float32', [b - a, 3, r.height, r.width]),
+      );
+      frameEmbeddings.set(part, a * E);
+      options.onChunk?.('relevance', b, L);
+    }
     const relevanceMs = performance.now() - relevanceStart;
-    const first = frames[0]!.bitmap;
+    const first = frames[0]!.texture;
     const fit = planResize(first.width, first.height, m.image).fit;
     return {
       times: frames.map((f) => f.t),
@@ -141,8 +180,10 @@ export async function encodeVideoGpu(
       imageFit: [fit[0] / W, fit[1] / H],
       timings: { visionMs, relevanceMs },
     };
+  } catch (e) {
+    tokens.destroy();
+    throw e;
   } finally {
-    textures.forEach((t) => t.destroy());
-    owned.forEach((b) => b.destroy());
+    owned.forEach((buf) => buf.destroy());
   }
 }

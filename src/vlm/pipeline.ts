@@ -29,6 +29,8 @@ import type { KeptOnGpu } from './kept-gpu.ts';
 import type { ComputePath } from './compute-path.ts';
 import type { PromptBuilder } from './prompt.ts';
 import { spliceCpu } from './splice.ts';
+import type { GpuLimits } from '../gpu/device.ts';
+import { chunkRanges, largestFrameTensor, planChunks, type ChunkPlan } from './encode-plan.ts';
 
 /** A decoded frame as RGBA8 pixels. */
 export interface RgbaFrame {
@@ -93,55 +95,105 @@ const MODE: Record<AllocationChoice, AllocationParams['mode']> = {
   hard: 'hard',
 };
 
-/** Vision tokens and relevance embeddings of `frames` on the CPU (batched, one run per model). */
+/** How a video's frames are encoded: in chunks under the GPU's limits, with progress per chunk. */
+export interface EncodeOptions {
+  /** The per-buffer limits to keep each run under (the device's); none: one run a model. */
+  readonly limits?: Pick<GpuLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'> | null;
+  /** After each chunk: which tower, frames done, frames in all. */
+  onChunk?(tower: 'vision' | 'relevance', done: number, total: number): void;
+  /** Stops the encoding before its next chunk (a new video, other models, nobody waiting). */
+  readonly signal?: AbortSignal;
+}
+
+/** The chunk plans of both towers for `frames` frames (src/vlm/encode-plan.ts). */
+export function encodePlans(
+  vlm: Pick<LoadedVlm, 'manifest'>,
+  relevance: Pick<RelevanceModel, 'manifest'>,
+  frames: number,
+  limits: EncodeOptions['limits'],
+): { vision: ChunkPlan; relevance: ChunkPlan } {
+  const m = vlm.manifest;
+  const r = relevance.manifest;
+  const visionFrame = largestFrameTensor(
+    m.image,
+    { tokens: m.vision.tokensPerFrame, dim: m.vision.hidden },
+    m.vision.encoder,
+  );
+  const relevanceFrame = largestFrameTensor(
+    r.image,
+    { tokens: 1, dim: r.embedDim },
+    r.imageEncoder,
+  );
+  return {
+    vision: planChunks(frames, visionFrame, limits ?? null, `${m.title}'s vision encoder`),
+    relevance: planChunks(frames, relevanceFrame, limits ?? null, `${r.title}'s image tower`),
+  };
+}
+
+/** Vision tokens and relevance embeddings of `frames` on the CPU, in chunks of the plans. */
 export async function encodeVideo(
   ort: Ort,
   vlm: LoadedVlm,
   relevance: RelevanceModel,
   frames: readonly RgbaFrame[],
   duration: number,
+  options: EncodeOptions = {},
 ): Promise<VideoFeatures> {
   const m = vlm.manifest;
   const L = frames.length;
+  const plans = encodePlans(vlm, relevance, L, options.limits);
   const { width: W, height: H } = m.image;
-  const visionStart = performance.now();
-  const pixels = new Float32Array(L * 3 * W * H);
-  const mask = new Uint8Array(L * W * H);
-  frames.forEach((f, i) => {
-    const p = preprocessFrameCpu(f.rgba, f.width, f.height, m.image);
-    pixels.set(p.pixels, i * 3 * W * H);
-    mask.set(p.mask, i * W * H);
-  });
-  const feeds: Record<string, OrtTensor> = {
-    pixel_values: floatTensor(ort, inputType(vlm.vision, 'pixel_values'), pixels, [1, L, 3, H, W]),
-  };
-  if (m.pixelMask) feeds.pixel_attention_mask = new ort.Tensor('bool', mask, [1, L, H, W]);
-  const out = await vlm.vision.run(feeds);
-  Object.values(feeds).forEach((t) => t.dispose());
-  const feats = out.image_features;
-  if (!feats) throw vlmError('bad-output', 'The vision encoder has no output "image_features"');
   const { tokensPerFrame: N, grid, hidden: D } = m.vision;
-  const data = await readFloat32(feats);
-  feats.dispose();
-  if (data.length !== L * N * D) {
-    throw vlmError(
-      'bad-output',
-      `The vision encoder gave ${data.length} values, expected ${L}×${N}×${D}`,
-    );
+  const visionStart = performance.now();
+  const data = new Float32Array(L * N * D);
+  for (const [a, b] of chunkRanges(L, plans.vision)) {
+    options.signal?.throwIfAborted();
+    const n = b - a;
+    const pixels = new Float32Array(n * 3 * W * H);
+    const mask = new Uint8Array(n * W * H);
+    frames.slice(a, b).forEach((f, i) => {
+      const p = preprocessFrameCpu(f.rgba, f.width, f.height, m.image);
+      pixels.set(p.pixels, i * 3 * W * H);
+      mask.set(p.mask, i * W * H);
+    });
+    const type = inputType(vlm.vision, 'pixel_values');
+    const feeds: Record<string, OrtTensor> = {
+      pixel_values: floatTensor(ort, type, pixels, [1, n, 3, H, W]),
+    };
+    if (m.pixelMask) feeds.pixel_attention_mask = new ort.Tensor('bool', mask, [1, n, H, W]);
+    const out = await vlm.vision.run(feeds);
+    Object.values(feeds).forEach((t) => t.dispose());
+    const feats = out.image_features;
+    if (!feats) throw vlmError('bad-output', 'The vision encoder has no output "image_features"');
+    const part = await readFloat32(feats);
+    feats.dispose();
+    if (part.length !== n * N * D) {
+      throw vlmError(
+        'bad-output',
+        `The vision encoder gave ${part.length} values, expected ${n}×${N}×${D}`,
+      );
+    }
+    data.set(part, a * N * D);
+    options.onChunk?.('vision', b, L);
   }
   const visionMs = performance.now() - visionStart;
   const relevanceStart = performance.now();
   const r = relevance.manifest.image;
-  const rPixels = new Float32Array(L * 3 * r.width * r.height);
-  frames.forEach((f, i) =>
-    rPixels.set(
-      preprocessFrameCpu(f.rgba, f.width, f.height, r).pixels,
-      i * 3 * r.width * r.height,
-    ),
-  );
-  const rTensor = new ort.Tensor('float32', rPixels, [L, 3, r.height, r.width]);
-  const frameEmbeddings = await relevance.embedFrames(rTensor);
-  rTensor.dispose();
+  const plane = 3 * r.width * r.height;
+  const frameEmbeddings = new Float32Array(L * relevance.manifest.embedDim);
+  for (const [a, b] of chunkRanges(L, plans.relevance)) {
+    options.signal?.throwIfAborted();
+    const rPixels = new Float32Array((b - a) * plane);
+    frames
+      .slice(a, b)
+      .forEach((f, i) =>
+        rPixels.set(preprocessFrameCpu(f.rgba, f.width, f.height, r).pixels, i * plane),
+      );
+    const rTensor = new ort.Tensor('float32', rPixels, [b - a, 3, r.height, r.width]);
+    frameEmbeddings.set(await relevance.embedFrames(rTensor), a * relevance.manifest.embedDim);
+    rTensor.dispose();
+    options.onChunk?.('relevance', b, L);
+  }
   const relevanceMs = performance.now() - relevanceStart;
   const first = frames[0]!;
   const fit = planResize(first.width, first.height, m.image).fit;

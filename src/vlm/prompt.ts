@@ -6,6 +6,7 @@
 
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { modelError } from '../models/errors.ts';
 import type { VlmManifest } from '../models/manifest.ts';
 
 /** One sampled frame in the prompt: its time and the tokens it kept. */
@@ -66,11 +67,52 @@ export function videoText(
   return `${intro}${lines.join('')}\n\n`;
 }
 
-/** A chat template from `chat_template.json` ({chat_template}) or tokenizer_config.json. */
-export function templateOf(json: unknown): string {
-  const t = (json as { chat_template?: unknown }).chat_template;
-  if (typeof t !== 'string') throw new Error('The model package has no chat template');
-  return t;
+/** Where a package's chat template may be, in the order it is looked for (as transformers reads them). */
+export const CHAT_TEMPLATE_FILES = [
+  'chat_template.json',
+  'chat_template.jinja',
+  'tokenizer_config.json',
+] as const;
+
+/**
+ * The chat template of a package whose files are read by `read` (null: the package has no such
+ * file): `chat_template.json`'s `chat_template`, else `chat_template.jinja` as it is, else
+ * `tokenizer_config.json`'s `chat_template` (a string, or the list of named templates whose
+ * `default` one is used). Throws `missing-file` naming where it looked.
+ */
+export async function chatTemplateOf(
+  read: (path: string) => Promise<string | null>,
+  packageName: string,
+): Promise<string> {
+  const [json, jinja, config] = CHAT_TEMPLATE_FILES;
+  const fromJson = (text: string | null, file: string): string | null => {
+    if (text === null) return null;
+    let value: unknown;
+    try {
+      value = (JSON.parse(text) as { chat_template?: unknown }).chat_template;
+    } catch (e) {
+      throw modelError('bad-model', `${packageName}: ${file} is not JSON`, e);
+    }
+    if (typeof value === 'string') return value;
+    if (Array.isArray(value)) {
+      const named = value as { name?: unknown; template?: unknown }[];
+      const t = (named.find((x) => x.name === 'default') ?? named[0])?.template;
+      if (typeof t === 'string') return t;
+    }
+    return null;
+  };
+  const found =
+    fromJson(await read(json), json) ?? (await read(jinja)) ?? fromJson(await read(config), config);
+  if (found !== null && found.trim() !== '') return found;
+  throw modelError(
+    'missing-file',
+    `${packageName} has no chat template (looked for ${json}, ${jinja} and "chat_template" in ${config})`,
+  );
+}
+
+/** `chatTemplateOf` over files already in memory. */
+export function chatTemplateIn(files: ReadonlyMap<string, Blob>, packageName: string) {
+  return chatTemplateOf(async (p) => (files.has(p) ? files.get(p)!.text() : null), packageName);
 }
 
 export class PromptBuilder {

@@ -12,6 +12,7 @@ import type { Ort, OrtTensor } from '../models/ort.ts';
 import { readback } from '../gpu/transfer.ts';
 import type { SelectionSettings } from '../kvtp/selection.ts';
 import { cacheNames } from './decoder.ts';
+import { optionalFeeds } from './decoder-feeds.ts';
 import { frameTokens, type LoadedVlm, type VideoFeatures } from './pipeline.ts';
 import type { PromptFrame } from './prompt.ts';
 
@@ -52,11 +53,7 @@ export async function referenceLogits(
       inputType(decoder, 'inputs_embeds'),
     ),
     attention_mask: new ort.Tensor('int64', new BigInt64Array(S).fill(1n), [1, S]),
-    position_ids: new ort.Tensor(
-      'int64',
-      BigInt64Array.from({ length: S }, (_, i) => BigInt(i)),
-      [1, S],
-    ),
+    ...optionalFeeds(ort, vlm.decoder.contract, 0, S),
   };
   for (const name of cacheNames(m.decoder).past) {
     const dims = [1, kvHeads, 0, headDim];
@@ -67,8 +64,8 @@ export async function referenceLogits(
   const out = await decoder.run(feeds);
   Object.values(feeds).forEach((t) => t.dispose());
   const logits = out.logits!;
-  const vocab = logits.dims[2]!;
-  const row = (await readFloat32(logits)).slice((S - 1) * vocab, S * vocab);
+  const [, kept, vocab] = logits.dims as [number, number, number];
+  const row = (await readFloat32(logits)).slice((kept - 1) * vocab, kept * vocab);
   Object.values(out).forEach((t) => t.dispose());
   return row;
 }

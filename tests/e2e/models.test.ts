@@ -240,10 +240,10 @@ describe('a package from the Hub, in the browser', () => {
       message: expect.stringContaining('onnx/embed_tokens.onnx'),
     });
     hub.faults.claimSize.clear();
-    hub.faults.missing.add('chat_template.json');
+    hub.faults.missing.add('tokenizer.json');
     expect((await askHub('missing')).error).toMatchObject({
       code: 'missing-file',
-      message: expect.stringContaining('chat_template.json'),
+      message: expect.stringContaining('tokenizer.json'),
     });
     hub.faults.missing.clear();
     hub.requests.length = 0;

@@ -10,7 +10,7 @@ import {
   DEMO_RELEVANCE,
   DEMO_VLM,
 } from '../../src/models/registry.ts';
-import { PromptBuilder, templateOf } from '../../src/vlm/prompt.ts';
+import { PromptBuilder } from '../../src/vlm/prompt.ts';
 
 const pkg = <T = object>(id: string, file: string): T =>
   JSON.parse(
@@ -93,7 +93,7 @@ describe('demo packages', () => {
     const prompt = new PromptBuilder(
       pkg('demo-vlm', 'tokenizer.json'),
       pkg('demo-vlm', 'tokenizer_config.json'),
-      templateOf(pkg('demo-vlm', 'chat_template.json')),
+      (pkg('demo-vlm', 'chat_template.json') as { chat_template: string }).chat_template,
       DEMO_VLM,
     );
     expect(golden.length).toBeGreaterThanOrEqual(3);

@@ -11,7 +11,6 @@ const files = [
   'onnx/embed_tokens_q4.onnx',
   'onnx/decoder_model_merged_q4.onnx',
   'tokenizer.json',
-  'chat_template.json',
 ];
 
 function fakeFetch(served: Map<string, string>, log: string[]): typeof fetch {
@@ -57,7 +56,7 @@ describe('loadPackageFiles', () => {
     });
     expect(await got.get('tokenizer.json')!.text()).toBe('bytes of tokenizer.json');
     expect(await store.list()).toEqual([]);
-    expect(progress).toContain('5/5 chat_template.json');
+    expect(progress).toContain('4/4 tokenizer.json');
 
     const hub: VlmManifest = {
       ...SMOLVLM2_256M,
@@ -66,7 +65,7 @@ describe('loadPackageFiles', () => {
     const hubServed = new Map(files.map((f) => [`http://hub/a/b/resolve/main/${f}`, `hub ${f}`]));
     const hubLog: string[] = [];
     await loadPackageFiles(hub, 'q4', { store, fetch: fakeFetch(hubServed, hubLog) });
-    expect((await store.list()).filter((e) => e.complete).length).toBe(5);
+    expect((await store.list()).filter((e) => e.complete).length).toBe(4);
     hubLog.length = 0;
     const again = await loadPackageFiles(hub, 'q4', { store, fetch: fakeFetch(hubServed, hubLog) });
     // all from the store: only the commit is asked (this server has no API, so none is pinned)

@@ -68,7 +68,6 @@ describe('manifests', () => {
       'onnx/embed_tokens_q4.onnx',
       'onnx/decoder_model_merged_q4.onnx',
       'tokenizer.json',
-      'chat_template.json',
     ]);
     expect(manifestFiles(SIGLIP_BASE, 'quantized')).toEqual([
       'onnx/text_model_quantized.onnx',
