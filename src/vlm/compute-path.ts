@@ -28,6 +28,9 @@ import { vlmError } from './errors.ts';
 /** How an encoding is followed: stopped by `signal`, reported after each chunk of frames. */
 export type EncodeProgress = Pick<EncodeOptions, 'onChunk' | 'signal'>;
 
+/** Per-tensor bounds for encoding on ONNX Runtime's wasm backend (a 4 GiB address space). */
+export const WASM_LIMITS = { maxStorageBufferBindingSize: 2 ** 29, maxBufferSize: 2 ** 29 };
+
 export interface ComputePath {
   /** Where vision tokens, kept tokens and prompt embeddings live. */
   readonly kind: 'gpu' | 'cpu';
@@ -78,8 +81,12 @@ export function cpuPath(
     async encode(ort, vlm, relevance, frames, duration, options = {}) {
       if (!pixels) throw vlmError('no-pixels', 'This compute path cannot read frame pixels');
       options.signal?.throwIfAborted();
-      // wasm has no per-buffer limits of the GPU's: one run a model
-      return encodeVideo(ort, vlm, relevance, frames.map(pixels), duration, options);
+      // chunks sized as if to a GPU with 512 MiB buffers: one run of SigLIP-B/16 at 512 over 32
+      // frames needs over 1.5 GiB for one layer's attention scores, past what wasm32 allocates
+      return encodeVideo(ort, vlm, relevance, frames.map(pixels), duration, {
+        ...options,
+        limits: WASM_LIMITS,
+      });
     },
     async reduce(t, params) {
       if (!t.cpu) throw vlmError('no-gpu', 'The CPU path was given vision tokens on the GPU');
