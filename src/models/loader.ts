@@ -60,7 +60,9 @@ export async function loadPackageFiles(
   const { source } = manifest;
   const required = manifestFiles(manifest, variant);
   const optional = new Set((options.optional ?? []).filter((p) => !required.includes(p)));
-  let paths = [...required, ...optional];
+  // optional files first: once every required file of a commit is stored, the optional ones it
+  // has are stored too, so a later load from that commit knows the rest are absent
+  let paths = [...optional, ...required];
   if (source.kind === 'folder') {
     paths = paths.filter((p) => !optional.has(p) || source.files.has(p));
     return folderFiles(source, paths, options);
@@ -79,10 +81,11 @@ export async function loadPackageFiles(
     const commit = await pinCommit(source, retry);
     if (commit) pinned = { ...source, revision: commit };
     // every file already stored from this commit: what was recorded with them is the listing
-    const recorded = commit ? await fromCommit(store, paths.map(keyOf), commit) : null;
+    const recorded = commit ? await fromCommit(store, paths, keyOf, optional, commit) : null;
     const tree = commit && !recorded ? await listTree(source, commit, retry) : null;
     if (recorded) {
-      expected = new Map(paths.map((p, i) => [p, recorded[i]!]));
+      paths = paths.filter((p) => recorded.has(p));
+      expected = recorded;
     } else if (tree) {
       paths = paths.filter((p) => !optional.has(p) || tree.has(p));
       expected = new Map(
@@ -165,19 +168,33 @@ export async function loadPackageFiles(
   return out;
 }
 
-/** What was recorded with each stored file when all are complete copies from `commit`. */
+/**
+ * What was recorded with each stored file when every required one is a complete, checked copy
+ * from `commit` (else null); optional files not stored from it are not in the package (they are
+ * fetched before the required ones).
+ */
 async function fromCommit(
   store: ModelStore,
-  keys: readonly string[],
+  paths: readonly string[],
+  keyOf: (path: string) => string,
+  optional: ReadonlySet<string>,
   commit: string,
-): Promise<Expected[] | null> {
-  const out: Expected[] = [];
-  for (const key of keys) {
+): Promise<Map<string, Expected> | null> {
+  const out = new Map<string, Expected>();
+  for (const path of paths) {
+    const key = keyOf(path);
     const [blob, meta] = await Promise.all([store.read(key), store.meta(key)]);
-    if (!blob || meta?.commit !== commit || meta.size !== blob.size) return null;
-    if (meta.sha256 === undefined && meta.oid === undefined) return null; // never checked
+    const ok =
+      blob != null &&
+      meta?.commit === commit &&
+      meta.size === blob.size &&
+      (meta.sha256 !== undefined || meta.oid !== undefined); // checked against the listing
+    if (!ok) {
+      if (optional.has(path)) continue;
+      return null;
+    }
     const { size, sha256, oid } = meta;
-    out.push({ size, commit, ...(sha256 && { sha256 }), ...(oid && { oid }) });
+    out.set(path, { size, commit, ...(sha256 && { sha256 }), ...(oid && { oid }) });
   }
   return out;
 }
