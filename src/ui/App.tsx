@@ -35,6 +35,9 @@ export function App() {
   const setFrameCount = useVideoStore((s) => s.setFrameCount);
   const resample = useVideoStore((s) => s.resample);
   const frameCount = useVideoStore((s) => s.frames.length);
+  const seek = useVideoStore((s) => s.seek);
+  const playhead = useVideoStore((s) => s.playhead);
+  const hasPlayer = useVideoStore((s) => s.url !== null);
   const ask = useAskStore();
   const samples = useSamplesStore((s) => s.samples);
   const sample = sampleNamed(samples, info?.name);
@@ -78,7 +81,13 @@ export function App() {
               onResample={() => void resample()}
             />
           )}
-          {info && ask.selection && <Timeline selection={ask.selection} duration={info.duration} />}
+          {info && ask.selection && (
+            <Timeline
+              selection={ask.selection}
+              duration={info.duration}
+              {...(hasPlayer ? { onSeek: seek, playhead } : {})}
+            />
+          )}
           <VideoPanel selection={ask.selection} />
         </div>
         {info && (
@@ -89,6 +98,7 @@ export function App() {
               disabledReason={disabledReason}
               onAsk={(q) => void ask.ask(q)}
               onStop={ask.stop}
+              {...(hasPlayer ? { onSeek: seek, duration: info.duration } : {})}
               suggestions={sample ? sample.questions.map((q) => q.question) : []}
               onExport={(id) => {
                 const text = ask.exportTurn(id);

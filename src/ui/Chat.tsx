@@ -1,8 +1,10 @@
 // The conversation: questions and streamed answers, a Stop button while an answer streams, each
-// answer with its figures, a copy button and a JSON export of the run.
+// answer with its figures, a copy button and a JSON export of the run. A time an answer mentions
+// ("at 1:12", "4.5 s") is a link that plays the video from there (`onSeek`).
 import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { AnswerFigures } from '../worker/ask-types.ts';
-import { formatCount, formatFlops } from './format.ts';
+import { formatCount, formatFlops, formatTime } from './format.ts';
+import { answerPieces } from './timestamps.ts';
 
 export interface TurnView {
   readonly id: number;
@@ -25,6 +27,8 @@ export function Chat({
   onStop,
   onExport,
   suggestions = [],
+  onSeek,
+  duration,
 }: {
   turns: readonly TurnView[];
   busy: boolean;
@@ -35,6 +39,10 @@ export function Chat({
   onExport: (turnId: number) => void;
   /** Questions to offer (a sample video's): a click puts one in the question box. */
   suggestions?: readonly string[];
+  /** Play the video from a time an answer mentions; without it, times are plain text. */
+  onSeek?: (t: number) => void;
+  /** The video's duration: times beyond it are not links. */
+  duration?: number;
 }) {
   const [draft, setDraft] = useState('');
   const canAsk = !busy && !disabledReason && draft.trim().length > 0;
@@ -55,7 +63,11 @@ export function Chat({
           <article key={t.id} className={`turn ${t.status}`} data-turn={t.id}>
             <p className="question">{t.question}</p>
             <div className="answer" data-testid="answer">
-              {t.answer}
+              {onSeek ? (
+                <AnswerText text={t.answer} duration={duration} onSeek={onSeek} />
+              ) : (
+                t.answer
+              )}
               {(t.status === 'streaming' || t.status === 'waiting') && (
                 <span className="cursor" aria-hidden="true" />
               )}
@@ -132,6 +144,36 @@ export function Chat({
         )}
       </form>
     </section>
+  );
+}
+
+function AnswerText({
+  text,
+  duration,
+  onSeek,
+}: {
+  text: string;
+  duration: number | undefined;
+  onSeek: (t: number) => void;
+}) {
+  return (
+    <>
+      {answerPieces(text, duration).map((p, i) =>
+        'seconds' in p ? (
+          <button
+            key={i}
+            type="button"
+            className="time-link"
+            aria-label={`Play from ${formatTime(p.seconds, 2)}`}
+            onClick={() => onSeek(p.seconds)}
+          >
+            {p.text}
+          </button>
+        ) : (
+          p.text
+        ),
+      )}
+    </>
   );
 }
 

@@ -1,16 +1,20 @@
 // The open (or opening) video: its facts, sampling progress (one bar over reading the index and
-// decoding, with the stage named), and the strip of sampled frames with their times.
+// decoding, with the stage named), the video itself playing beside the strip of sampled frames
+// with their times; a frame click plays the video from there.
 import { useVideoStore } from '../store/video.ts';
 import type { VideoInfo } from '../video/types.ts';
 import type { Selection } from '../worker/ask-types.ts';
 import { codecName, formatBytes, formatTime } from './format.ts';
 import { FrameGrid } from './FrameGrid.tsx';
+import { Player } from './Player.tsx';
 
 export function VideoPanel({ selection = null }: { selection?: Selection | null }) {
   const pending = useVideoStore((s) => s.pending);
   const info = useVideoStore((s) => s.info);
   const frames = useVideoStore((s) => s.frames);
   const stats = useVideoStore((s) => s.stats);
+  const seek = useVideoStore((s) => s.seek);
+  const hasPlayer = useVideoStore((s) => s.url !== null);
   const shownInfo = pending ? pending.info : info;
   const shownFrames = pending ? pending.frames : frames;
   if (!pending && !info) return null;
@@ -35,7 +39,14 @@ export function VideoPanel({ selection = null }: { selection?: Selection | null 
           {stats.decodedSamples} samples decoded)
         </p>
       )}
-      <FrameGrid frames={shownFrames} selection={pending ? null : selection} />
+      <div className={hasPlayer ? 'video-body with-player' : 'video-body'}>
+        <Player />
+        <FrameGrid
+          frames={shownFrames}
+          selection={pending ? null : selection}
+          {...(hasPlayer && !pending ? { onSeek: seek } : {})}
+        />
+      </div>
     </section>
   );
 }
