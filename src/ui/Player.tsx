@@ -2,7 +2,7 @@
 // the machine). Goes where the store's `seekTo` says (a frame, a point of the relevance curve, a
 // time in an answer) and reports its time back as `playhead`. The browser's own controls make
 // it keyboard usable (Tab to it; Space plays, arrows step). Draws nothing when no video is open.
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useVideoStore } from '../store/video.ts';
 import { formatTime } from './format.ts';
 
@@ -13,6 +13,8 @@ export function Player() {
   const playhead = useVideoStore((s) => s.playhead);
   const setPlayhead = useVideoStore((s) => s.setPlayhead);
   const video = useRef<HTMLVideoElement>(null);
+  // The URL the element failed to play (the browser's player may lack what WebCodecs has).
+  const [failed, setFailed] = useState<string | null>(null);
 
   useEffect(() => {
     const v = video.current;
@@ -40,7 +42,14 @@ export function Player() {
         data-testid="player"
         onTimeUpdate={(e) => setPlayhead(e.currentTarget.currentTime)}
         onSeeked={(e) => setPlayhead(e.currentTarget.currentTime)}
+        onError={() => setFailed(url)}
       />
+      {failed === url && (
+        <p className="notice" role="status">
+          This browser’s player cannot play this file itself; its frames and the answers do not
+          depend on it.
+        </p>
+      )}
       <figcaption className="hint">
         At <output data-testid="player-time">{formatTime(playhead ?? 0, 2)}</output>. A frame, a
         point of the relevance curve or a time in an answer plays from there.
