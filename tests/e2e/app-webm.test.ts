@@ -40,6 +40,25 @@ it('seeks the player to a clicked frame, and to a frame chosen from the keyboard
   await card.locator('.frame-button').click();
   await expect.poll(playerTime, { timeout: 30_000 }).toBeCloseTo(t, 3);
   expect(await page.getByTestId('player-time').textContent()).toMatch(/^0:0\d\.\d\d$/);
+  // The player shows that frame: its picture is the clicked thumbnail's, not its neighbours'.
+  await page.waitForTimeout(300); // the seeked picture is painted after 'seeked'
+  const distances = await page.evaluate(() => {
+    const pixels = (src: CanvasImageSource) => {
+      const c = new OffscreenCanvas(80, 45).getContext('2d')!;
+      c.drawImage(src, 0, 0, 80, 45);
+      return c.getImageData(0, 0, 80, 45).data;
+    };
+    const shown = pixels(document.querySelector('video')!);
+    return [19, 20, 21].map((k) => {
+      const thumb = pixels(document.querySelectorAll('.frame-card canvas')[k] as HTMLCanvasElement);
+      let sum = 0;
+      for (let i = 0; i < shown.length; i++) sum += Math.abs(shown[i]! - thumb[i]!);
+      return sum / shown.length;
+    });
+  });
+  expect(distances[1], JSON.stringify(distances)).toBeLessThan(
+    Math.min(distances[0]!, distances[2]!),
+  );
   const other = page.locator('.frame-card').nth(3);
   const t3 = Number(await other.getAttribute('data-t'));
   await other.locator('.frame-button').focus();
