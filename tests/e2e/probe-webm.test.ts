@@ -36,6 +36,7 @@ const PLAYABLE: [VideoName, 'webm' | 'mkv', number | null][] = [
   ['vp8-recording', 'webm', null],
   ['vp9-webm-no-cues', 'webm', 4],
   ['vp9-webm-lying-duration', 'webm', 4], // the header says 1 s
+  ['vp9-webm-junk-tail', 'webm', null], // junk after the last cluster: the resync gives up
 ];
 
 describe('WebM and Matroska: kvtp probe agrees with ffprobe', () => {

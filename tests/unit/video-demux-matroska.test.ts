@@ -3,6 +3,8 @@
 // for files without Cues or Duration (live-muxed, recorder-like with unknown cluster sizes) and
 // with a Duration that lies; reads are byte ranges bounded by a cluster, with progress to the end;
 // bad inputs give their error codes.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ByteSource, type BlobLike } from '../../src/video/byte-source.ts';
 import { demux, type DemuxedVideo } from '../../src/video/demux.ts';
@@ -125,6 +127,23 @@ describe('Matroska demux agrees with ffprobe', () => {
     expect(times.length).toBeLessThanOrEqual(truth.frameTimes.length);
     times.forEach((t, i) => expect(Math.abs(t - truth.frameTimes[i]!)).toBeLessThan(2e-6));
   });
+});
+
+describe('never hangs', () => {
+  it(
+    'gives up resyncing at junk after the last cluster (in a child process, killed at 60 s)',
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      const path = await testVideo('vp9-webm-junk-tail');
+      const child = new URL('../fixtures/demux-child.ts', import.meta.url).pathname;
+      const { stdout } = await promisify(execFile)('node', ['--import', 'tsx', child, path], {
+        timeout: 60_000,
+      });
+      expect(JSON.parse(stdout)).toEqual({ frames: (await ffprobe(path)).frameTimes.length });
+    },
+  );
 });
 
 describe('bad Matroska inputs', () => {
