@@ -20,6 +20,7 @@ const ACCEPTED =
 export function sniffFormat(head: Uint8Array): string | null {
   const ascii = (from: number, to: number) => String.fromCharCode(...head.subarray(from, to));
   const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
+  if (starts(0x1a, 0x45, 0xdf, 0xa3)) return 'a WebM or Matroska (MKV) video';
   if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'AVI ') return 'an AVI video';
   if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WAVE') return 'a WAV audio file';
   if (ascii(0, 3) === 'FLV') return 'a Flash (FLV) video';
