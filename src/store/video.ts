@@ -43,7 +43,20 @@ export interface VideoState {
   readonly frameCount: number;
   /** The open video's file (kept so it can be sampled again with another frame count). */
   readonly file: File | null;
+  /**
+   * An object URL of `file` for the page's player (nothing leaves the machine); revoked when
+   * another video takes its place.
+   */
+  readonly url: string | null;
+  /** Where the player is (seconds), as it last said; null before it has said anything. */
+  readonly playhead: number | null;
+  /** The last seek asked of the player (a frame, a point of the curve, a time in an answer). */
+  readonly seekTo: { readonly t: number; readonly n: number } | null;
   open(file: File): Promise<void>;
+  /** Ask the player to go to `t` seconds. */
+  seek(t: number): void;
+  /** The player's own report of its time. */
+  setPlayhead(t: number): void;
   /** Sample the open video again with `frameCount` frames. */
   resample(): Promise<void>;
   setFrameCount(n: number): void;
@@ -72,6 +85,9 @@ export const useVideoStore = create<VideoState>()((set, get) => ({
   error: null,
   frameCount: 32,
   file: null,
+  url: null,
+  playhead: null,
+  seekTo: null,
 
   async open(file) {
     current?.abort();
@@ -120,6 +136,7 @@ export const useVideoStore = create<VideoState>()((set, get) => ({
       landed = seq;
       closeThumbnails(get().frames);
       const video = {
+        ...playerFor(file, get()),
         info: result.info,
         frames: result.frames.map(
           (f) => incoming.find((i) => i.index === f.index) ?? { ...f, thumbnail: null },
@@ -159,7 +176,29 @@ export const useVideoStore = create<VideoState>()((set, get) => ({
   dismissError() {
     set({ error: null });
   },
+
+  seek(t) {
+    if (!Number.isFinite(t) || t < 0) return;
+    set((s) => ({ seekTo: { t, n: (s.seekTo?.n ?? 0) + 1 } }));
+  },
+
+  setPlayhead(t) {
+    set({ playhead: t });
+  },
 }));
+
+/**
+ * The player's source for a video that lands: the same URL when it is the open file again (a
+ * resample), else a new object URL, the previous one revoked (the player lets go of it).
+ */
+function playerFor(
+  file: File,
+  s: VideoState,
+): Pick<VideoState, 'url' | 'playhead' | 'seekTo'> | Record<string, never> {
+  if (s.file === file && s.url) return {};
+  if (s.url) URL.revokeObjectURL(s.url);
+  return { url: URL.createObjectURL(file), playhead: null, seekTo: null };
+}
 
 function closeThumbnails(frames: readonly FrameView[]) {
   for (const f of frames) f?.thumbnail?.close();

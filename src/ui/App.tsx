@@ -11,6 +11,7 @@ import { infoOf, showDemoNotice, useModelsStore } from '../store/models.ts';
 import { usePrepareStore } from '../store/prepare.ts';
 import { sampleNamed, useSamplesStore } from '../store/samples.ts';
 import { useVideoStore } from '../store/video.ts';
+import type { Selection } from '../engine/types.ts';
 import { Chat } from './Chat.tsx';
 import { Controls } from './Controls.tsx';
 import { DemoNotice } from './DemoNotice.tsx';
@@ -45,6 +46,8 @@ export function App() {
   const learnedHead = useModelsStore(
     (s) => infoOf(s.models, s.chosen.relevance)?.learnedHead === true,
   );
+  const seek = useVideoStore((s) => s.seek);
+  const hasPlayer = useVideoStore((s) => s.url !== null);
   const samples = useSamplesStore((s) => s.samples);
   // the demo model and a video that is not one of its samples: said before the first answer
   const demoNotice = useModelsStore((s) => showDemoNotice(s, info, samples));
@@ -99,13 +102,19 @@ export function App() {
               onResample={() => void resample()}
             />
           )}
-          {info && selection && <Timeline selection={selection} duration={info.duration} />}
+          {info && selection && (
+            <PlayedTimeline selection={selection} duration={info.duration} player={hasPlayer} />
+          )}
           <VideoPanel selection={selection} />
         </div>
         {info && (
           <aside className="side" aria-label="Conversation">
             {demoNotice && <DemoNotice onSwitch={switchFromDemo} onKeep={keepDemo} />}
-            <Conversation disabledReason={disabledReason} videoName={info.name} />
+            <Conversation
+              disabledReason={disabledReason}
+              videoName={info.name}
+              {...(hasPlayer ? { onSeek: seek, duration: info.duration } : {})}
+            />
           </aside>
         )}
       </main>
@@ -117,9 +126,14 @@ export function App() {
 function Conversation({
   disabledReason,
   videoName,
+  onSeek,
+  duration,
 }: {
   disabledReason: string | null;
   videoName: string;
+  /** Plays the video from a time the answer mentions (when the player has the video). */
+  onSeek?: (t: number) => void;
+  duration?: number;
 }) {
   const { turns, busy } = useAskStore(useShallow((s) => ({ turns: s.turns, busy: s.busy })));
   const samples = useSamplesStore((s) => s.samples);
@@ -137,6 +151,28 @@ function Conversation({
       onStop={() => useAskStore.getState().stop()}
       suggestions={sample ? sample.questions.map((q) => q.question) : []}
       onExport={onExport}
+      {...(onSeek ? { onSeek, duration } : {})}
+    />
+  );
+}
+
+/** The time line, with the player's time marked (its own subscriber: it moves as the video plays). */
+function PlayedTimeline({
+  selection,
+  duration,
+  player,
+}: {
+  selection: Selection;
+  duration: number;
+  player: boolean;
+}) {
+  const seek = useVideoStore((s) => s.seek);
+  const playhead = useVideoStore((s) => s.playhead);
+  return (
+    <Timeline
+      selection={selection}
+      duration={duration}
+      {...(player ? { onSeek: seek, playhead } : {})}
     />
   );
 }

@@ -1,9 +1,11 @@
 // The conversation: questions and streamed answers, a Stop button while an answer streams, each
-// answer with its figures, a copy button and a JSON export of the run. Each turn is memoized: while
-// an answer streams, only the streaming turn re-renders.
+// answer with its figures, a copy button and a JSON export of the run. A time an answer mentions
+// ("at 1:12", "4.5 s") is a link that plays the video from there (`onSeek`). Each turn is
+// memoized: while an answer streams, only the streaming turn re-renders.
 import { memo, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { AnswerFigures } from '../engine/types.ts';
-import { formatCount, formatFlops } from './format.ts';
+import { formatCount, formatFlops, formatTime } from './format.ts';
+import { answerPieces } from './timestamps.ts';
 
 export interface TurnView {
   readonly id: number;
@@ -26,6 +28,8 @@ export function Chat({
   onStop,
   onExport,
   suggestions = [],
+  onSeek,
+  duration,
 }: {
   turns: readonly TurnView[];
   busy: boolean;
@@ -36,6 +40,10 @@ export function Chat({
   onExport: (turnId: number) => void;
   /** Questions to offer (a sample video's): a click puts one in the question box. */
   suggestions?: readonly string[];
+  /** Play the video from a time an answer mentions; without it, times are plain text. */
+  onSeek?: (t: number) => void;
+  /** The video's duration: times beyond it are not links. */
+  duration?: number;
 }) {
   const [draft, setDraft] = useState('');
   const canAsk = !busy && !disabledReason && draft.trim().length > 0;
@@ -53,7 +61,7 @@ export function Chat({
       <section className="conversation" role="region" aria-label="Answer" aria-live="polite">
         {turns.length === 0 && <p className="hint">Answers appear here.</p>}
         {turns.map((t) => (
-          <Turn key={t.id} turn={t} onExport={onExport} />
+          <Turn key={t.id} turn={t} onExport={onExport} onSeek={onSeek} duration={duration} />
         ))}
       </section>
       {suggestions.length > 0 && (
@@ -105,15 +113,19 @@ export function Chat({
 const Turn = memo(function Turn({
   turn: t,
   onExport,
+  onSeek,
+  duration,
 }: {
   turn: TurnView;
   onExport: (turnId: number) => void;
+  onSeek: ((t: number) => void) | undefined;
+  duration: number | undefined;
 }) {
   return (
     <article key={t.id} className={`turn ${t.status}`} data-turn={t.id}>
       <p className="question">{t.question}</p>
       <div className="answer" data-testid="answer">
-        {t.answer}
+        {onSeek ? <AnswerText text={t.answer} duration={duration} onSeek={onSeek} /> : t.answer}
         {(t.status === 'streaming' || t.status === 'waiting') && (
           <span className="cursor" aria-hidden="true" />
         )}
@@ -148,6 +160,36 @@ const Turn = memo(function Turn({
     </article>
   );
 });
+
+function AnswerText({
+  text,
+  duration,
+  onSeek,
+}: {
+  text: string;
+  duration: number | undefined;
+  onSeek: (t: number) => void;
+}) {
+  return (
+    <>
+      {answerPieces(text, duration).map((p, i) =>
+        'seconds' in p ? (
+          <button
+            key={i}
+            type="button"
+            className="time-link"
+            aria-label={`Play from ${formatTime(p.seconds, 2)}`}
+            onClick={() => onSeek(p.seconds)}
+          >
+            {p.text}
+          </button>
+        ) : (
+          p.text
+        ),
+      )}
+    </>
+  );
+}
 
 function Figures({ figures: f }: { figures: AnswerFigures }) {
   const share = f.visualTotal > 0 ? f.visualKept / f.visualTotal : 1;

@@ -4,6 +4,10 @@ import { useEffect, useState, type DragEvent } from 'react';
 import { useSamplesStore } from '../store/samples.ts';
 import { useVideoStore } from '../store/video.ts';
 
+/** What the file picker offers: the containers the video path reads, by type and extension. */
+export const ACCEPT =
+  'video/mp4,video/quicktime,video/webm,video/x-matroska,.mp4,.m4v,.mov,.webm,.mkv';
+
 export function DropZone({ compact }: { compact: boolean }) {
   const open = useVideoStore((s) => s.open);
   const [over, setOver] = useState(false);
@@ -37,13 +41,13 @@ export function DropZone({ compact }: { compact: boolean }) {
       onDrop={onDrop}
     >
       <p className="dropzone-title">
-        {compact ? 'Drop another video here, or' : 'Drop a video here (MP4 or MOV), or'}
+        {compact ? 'Drop another video here, or' : 'Drop a video here (MP4, MOV, WebM or MKV), or'}
       </p>
       <label className="button">
         choose a file…
         <input
           type="file"
-          accept="video/mp4,video/quicktime,.mp4,.m4v,.mov"
+          accept={ACCEPT}
           aria-label="Video"
           className="visually-hidden"
           onChange={(e) => {

@@ -1,5 +1,6 @@
 // Every sampled frame: its thumbnail with the token grid over it (once a question selected
-// tokens), its time, relevance score and budget. A frame opens large on click or Enter.
+// tokens), its time, relevance score and budget. Clicking a frame (or Enter on it) plays the
+// video from its time (`onSeek`); its enlarge button opens it large.
 import { useState } from 'react';
 import type { FrameView } from '../store/video.ts';
 import type { Selection } from '../engine/types.ts';
@@ -12,11 +13,14 @@ export function FrameGrid({
   selection,
   picked,
   onPick,
+  onSeek,
 }: {
   frames: readonly FrameView[];
   selection: Selection | null;
   picked?: number | null;
   onPick?: (index: number | null) => void;
+  /** Play the video from this frame's time; without it, a click opens the frame large. */
+  onSeek?: (t: number) => void;
 }) {
   const [localPick, setLocalPick] = useState<number | null>(null);
   const open = picked !== undefined ? picked : localPick;
@@ -37,7 +41,8 @@ export function FrameGrid({
                 type="button"
                 className="frame-button"
                 aria-label={label}
-                onClick={() => setOpen(i)}
+                title={onSeek ? 'Play the video from here' : undefined}
+                onClick={() => (onSeek ? onSeek(f.t) : setOpen(i))}
               >
                 {usable ? (
                   <TokenOverlay
@@ -54,6 +59,17 @@ export function FrameGrid({
               </button>
               <div className="frame-meta">
                 <span className="frame-time">{formatTime(f.t, 2)}</span>
+                {onSeek && (
+                  <button
+                    type="button"
+                    className="frame-enlarge"
+                    aria-label={`Enlarge frame at ${formatTime(f.t, 2)}`}
+                    title="See it large, with its token groups"
+                    onClick={() => setOpen(i)}
+                  >
+                    ⤢
+                  </button>
+                )}
                 {sel && (
                   <>
                     <span className="frame-score" title="relevance score">

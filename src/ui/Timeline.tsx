@@ -1,5 +1,8 @@
 // The question's footprint on the video: relevance scores as a curve over the video's time line,
-// each sampled frame's budget (kept / N) as a bar, so the selected moments show at a glance.
+// each sampled frame's budget (kept / N) as a bar, so the selected moments show at a glance. A
+// point of the curve or a bar (clicked, or focused and Enter / Space) plays the video from that
+// frame (`onSeek`); the player's time is marked as a vertical line.
+import type { KeyboardEvent } from 'react';
 import type { Selection } from '../engine/types.ts';
 import { formatTime } from './format.ts';
 
@@ -11,10 +14,16 @@ export function Timeline({
   selection,
   duration,
   onPick,
+  onSeek,
+  playhead = null,
 }: {
   selection: Selection;
   duration: number;
   onPick?: (frame: number) => void;
+  /** Play the video from a frame's time. */
+  onSeek?: (t: number) => void;
+  /** The player's time (seconds), marked on the time line. */
+  playhead?: number | null;
 }) {
   const { frames } = selection;
   if (frames.length === 0) return null;
@@ -31,6 +40,15 @@ export function Timeline({
     (f, i) => `${i ? 'L' : 'M'}${x(f.t).toFixed(1)},${y(f.score).toFixed(1)}`,
   );
   const ticks = Array.from({ length: 5 }, (_, i) => (span * i) / 4);
+  const pick = (i: number) => {
+    onPick?.(i);
+    onSeek?.(frames[i]!.t);
+  };
+  const onKey = (i: number) => (e: KeyboardEvent) => {
+    if (e.key !== 'Enter' && e.key !== ' ') return;
+    e.preventDefault();
+    pick(i);
+  };
   return (
     <figure className="timeline">
       <svg
@@ -60,7 +78,7 @@ export function Timeline({
               y={PAD.top + innerH - h}
               width={barW}
               height={h}
-              onClick={() => onPick?.(i)}
+              onClick={() => pick(i)}
             >
               <title>
                 {`${formatTime(f.t, 2)}: score ${f.score.toFixed(2)}, kept ${f.keep}/${f.tokens}`}
@@ -70,14 +88,44 @@ export function Timeline({
         })}
         <path d={curve.join(' ')} className="score-curve" />
         {frames.map((f, i) => (
-          <circle key={i} cx={x(f.t)} cy={y(f.score)} r={3} className="score-dot" />
+          <circle
+            key={i}
+            cx={x(f.t)}
+            cy={y(f.score)}
+            r={onSeek ? 5 : 3}
+            className="score-dot"
+            {...(onSeek
+              ? {
+                  role: 'button',
+                  tabIndex: 0,
+                  'aria-label': `Play from ${formatTime(f.t, 2)} (score ${f.score.toFixed(2)})`,
+                  onClick: () => pick(i),
+                  onKeyDown: onKey(i),
+                }
+              : {})}
+          />
         ))}
+        {playhead !== null && playhead <= span && (
+          <line
+            x1={x(playhead)}
+            x2={x(playhead)}
+            y1={PAD.top}
+            y2={H - PAD.bottom}
+            className="playhead"
+            data-testid="timeline-playhead"
+            data-t={playhead}
+          >
+            <title>{`Playing at ${formatTime(playhead, 2)}`}</title>
+          </line>
+        )}
         <text x={4} y={PAD.top + 8} className="tick">
           score
         </text>
       </svg>
       <figcaption className="hint">
         Line: relevance score of each sampled frame. Bars: share of its tokens the frame keeps.
+        {onSeek &&
+          ' A point or a bar plays the video from that frame; the upright line is where it plays.'}
       </figcaption>
     </figure>
   );

@@ -1,5 +1,6 @@
 // The open (or opening) video: its facts, sampling progress (one bar over reading the index and
-// decoding, with the stage named), and the strip of sampled frames with their times.
+// decoding, with the stage named), the video itself playing beside the strip of sampled frames
+// with their times; a frame click plays the video from there.
 import { useShallow } from 'zustand/react/shallow';
 import { prepareLine, usePrepareStore } from '../store/prepare.ts';
 import { useVideoStore } from '../store/video.ts';
@@ -7,6 +8,7 @@ import type { VideoInfo } from '../video/types.ts';
 import type { Selection } from '../engine/types.ts';
 import { codecName, formatBytes, formatTime } from './format.ts';
 import { FrameGrid } from './FrameGrid.tsx';
+import { Player } from './Player.tsx';
 
 export function VideoPanel({ selection = null }: { selection?: Selection | null }) {
   const pending = useVideoStore((s) => s.pending);
@@ -17,6 +19,8 @@ export function VideoPanel({ selection = null }: { selection?: Selection | null 
     useShallow((p) => ({ status: p.status, stage: p.stage, done: p.done, total: p.total })),
   );
   const preparing = pending ? null : prepareLine(prep);
+  const seek = useVideoStore((s) => s.seek);
+  const hasPlayer = useVideoStore((s) => s.url !== null);
   const shownInfo = pending ? pending.info : info;
   const shownFrames = pending ? pending.frames : frames;
   if (!pending && !info) return null;
@@ -53,7 +57,14 @@ export function VideoPanel({ selection = null }: { selection?: Selection | null 
           </span>
         </div>
       )}
-      <FrameGrid frames={shownFrames} selection={pending ? null : selection} />
+      <div className={hasPlayer ? 'video-body with-player' : 'video-body'}>
+        <Player />
+        <FrameGrid
+          frames={shownFrames}
+          selection={pending ? null : selection}
+          {...(hasPlayer && !pending ? { onSeek: seek } : {})}
+        />
+      </div>
     </section>
   );
 }

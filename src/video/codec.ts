@@ -5,6 +5,7 @@ import type { DemuxedVideo } from './demux.ts';
 import { videoErrors } from './errors.ts';
 
 export function decoderConfig(video: DemuxedVideo): VideoDecoderConfig {
+  if (video.config) return video.config;
   return {
     codec: video.codec,
     codedWidth: video.width,

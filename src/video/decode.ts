@@ -9,7 +9,7 @@ import { throwIfAborted } from '../core/errors.ts';
 import type { ByteSource } from './byte-source.ts';
 import { videoErrors } from './errors.ts';
 import type { DecodeRange } from './plan.ts';
-import { sampleBytes } from './sample-bytes.ts';
+import { sampleBytes, type SampleBytes } from './sample-bytes.ts';
 import { chunkTimestamp, type SampleTable } from './sample-table.ts';
 
 export interface DecodeJob {
@@ -17,6 +17,8 @@ export interface DecodeJob {
   readonly source: ByteSource;
   readonly table: SampleTable;
   readonly ranges: readonly DecodeRange[];
+  /** The ranges' samples with their bytes, when not read by the table's offsets (Matroska). */
+  readonly samples?: (ranges: readonly DecodeRange[]) => AsyncIterable<SampleBytes>;
   /** Decoder timestamps (µs) of the wanted frames → the caller's key for each. */
   readonly wanted: ReadonlyMap<number, number>;
   /** A wanted frame; the callee owns it and must close it. Called at most once per key. */
@@ -122,7 +124,8 @@ export async function decodeRanges(job: DecodeJob): Promise<number> {
   let r = 0; // the range being decoded; samples come in decode order, range after range
   try {
     call(() => decoder.configure(job.config));
-    for await (const { sample, data } of sampleBytes(job.source, table, ranges)) {
+    const samples = job.samples?.(ranges) ?? sampleBytes(job.source, table, ranges);
+    for await (const { sample, data } of samples) {
       const range = ranges[r]!;
       const timestamp = chunkTimestamp(table, sample);
       done++;

@@ -1,4 +1,4 @@
-// Demux an MP4 or MOV file by byte ranges: walk the top-level boxes with small reads, hand mp4box
+// Demux an MP4 or MOV file by byte ranges (WebM and Matroska go to matroska.ts): walk the top-level boxes with small reads, hand mp4box
 // the boxes that describe the movie (ftyp, moov, each moof) at their real file offsets, with the
 // other tracks' parts blanked out, and skip media data (mdat) entirely: mp4box sees only a
 // stand-in header for it. The result is the video
@@ -15,11 +15,14 @@ import {
   skippedBoxHeader,
 } from './boxes.ts';
 import { sniffFormat, videoErrors } from './errors.ts';
+import { demuxMatroska, isEbml } from './matroska.ts';
+import type { DecodeRange } from './plan.ts';
+import type { SampleBytes } from './sample-bytes.ts';
 import { buildSampleTable, type SampleTable } from './sample-table.ts';
-import type { Rotation } from './types.ts';
+import type { Rotation, VideoInfo } from './types.ts';
 
 export interface DemuxedVideo {
-  readonly container: 'mp4' | 'mov';
+  readonly container: VideoInfo['container'];
   /** WebCodecs codec string, e.g. `avc1.64001f`. */
   readonly codec: string;
   /** Stored picture size (the sample entry's), before rotation. */
@@ -30,6 +33,15 @@ export interface DemuxedVideo {
   readonly table: SampleTable;
   /** The decoder configuration record (avcC, hvcC or av1C payload), when the codec has one. */
   readonly description: Uint8Array | null;
+  /** The whole decoder configuration, when the demuxer makes it (Matroska). */
+  readonly config?: VideoDecoderConfig;
+  /**
+   * The planned samples' bytes in decode order, when they are not read by the table's offsets
+   * (Matroska: through its demuxer). Without it, sample-bytes.ts reads them by offset and size.
+   */
+  readonly samples?: (ranges: readonly DecodeRange[]) => AsyncIterable<SampleBytes>;
+  /** Release what the demuxer holds (called once, when sampling ends). */
+  readonly close?: () => void;
 }
 
 /** Bytes read at a box boundary: a header, and often a whole small box (a moof) with it. */
@@ -79,6 +91,8 @@ export async function demux(
   try {
     while (pos < size) {
       const head = await bytesAt(pos, Math.min(MAX_HEADER, size - pos));
+      // WebM and Matroska: another demuxer, on the same byte source.
+      if (pos === 0 && isEbml(head)) return await demuxMatroska(source, onProgress);
       const box = parseBoxHeader(head, 0, pos, size);
       if (pos === 0 && (typeof box === 'string' || !isFirstBox(box.type))) {
         throw videoErrors.unsupportedContainer(

@@ -13,7 +13,8 @@ export type VideoErrorCode =
   | 'corrupt'
   | 'bad-request';
 
-const ACCEPTED = 'kvtp-web reads MP4 and MOV videos (H.264, VP9 or AV1)';
+const ACCEPTED =
+  'kvtp-web reads MP4, MOV, WebM and Matroska (MKV) videos (H.264, VP8, VP9 or AV1; HEVC where the browser decodes it)';
 
 /** What a file looks like from its first bytes, for messages about files we cannot read. */
 export function sniffFormat(head: Uint8Array): string | null {
@@ -48,6 +49,7 @@ export function codecName(codec: string): string {
     hev1: 'HEVC (H.265)',
     vp09: 'VP9',
     vp08: 'VP8',
+    vp8: 'VP8',
     av01: 'AV1',
     mp4v: 'MPEG-4 Part 2',
     jpeg: 'Motion JPEG',
@@ -77,7 +79,7 @@ export const videoErrors = {
   unsupportedContainer: (name: string, looksLike: string | null) =>
     new CodedError(
       'unsupported-container',
-      `"${name}" is not an MP4 or MOV video` +
+      `"${name}" is not a video kvtp-web reads` +
         (looksLike ? ` (it looks like ${looksLike}). ` : '. ') +
         `${ACCEPTED}.`,
     ),
@@ -94,7 +96,7 @@ export const videoErrors = {
     new CodedError(
       'unsupported-codec',
       `"${name}" is ${codecName(codec)} video (${codec}), and ${why}. ` +
-        `Re-encode it to H.264, VP9 or AV1, e.g. \`ffmpeg -i in.mp4 -c:v libx264 out.mp4\`.`,
+        `Re-encode it to H.264, VP9 or AV1, e.g. \`ffmpeg -i in.mkv -c:v libx264 out.mp4\`.`,
     ),
 
   corrupt: (name: string, what: string, cause?: unknown) =>

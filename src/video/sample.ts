@@ -1,13 +1,13 @@
-// sampleVideo: the video path end to end, in the pipeline worker. Demux by byte ranges → plan
-// which L frames to keep and which GOP ranges to decode → decode them with WebCodecs → keep the
-// picked frames as upright, scaled ImageBitmaps. On failure or cancellation every frame and
+// sampleVideo: the video path end to end, in the pipeline worker. Demux by byte ranges (MP4/MOV
+// with mp4box, WebM/MKV with mediabunny) → plan which L frames to keep and which GOP ranges to
+// decode → decode them with WebCodecs → keep the picked frames as upright, scaled ImageBitmaps. On failure or cancellation every frame and
 // bitmap made so far is closed before the error propagates; nothing is left open.
 
 import { throwIfAborted } from '../core/errors.ts';
 import { ByteSource } from './byte-source.ts';
 import { decoderConfig, ensureDecodable } from './codec.ts';
 import { decodeRanges } from './decode.ts';
-import { demux } from './demux.ts';
+import { demux, type DemuxedVideo } from './demux.ts';
 import { videoErrors } from './errors.ts';
 import { disposableTest } from './h264.ts';
 import { DEFAULT_MAX_EDGE, frameToBitmap } from './frames.ts';
@@ -22,13 +22,28 @@ export async function sampleVideo(
   options: SampleVideoOptions,
 ): Promise<SampledVideo> {
   const { frames: count, signal } = options;
-  const maxEdge = options.maxEdge ?? DEFAULT_MAX_EDGE;
   if (!Number.isInteger(count) || count < MIN_FRAMES || count > MAX_FRAMES) {
     throw videoErrors.badFrameCount(count, MIN_FRAMES, MAX_FRAMES);
   }
   throwIfAborted(signal);
   const source = new ByteSource(file, name, signal);
   const video = await demux(source, reporter('demux', options.onProgress));
+  try {
+    return await sampleDemuxed(video, source, file, name, options);
+  } finally {
+    video.close?.();
+  }
+}
+
+async function sampleDemuxed(
+  video: DemuxedVideo,
+  source: ByteSource,
+  file: Blob,
+  name: string,
+  options: SampleVideoOptions,
+): Promise<SampledVideo> {
+  const { frames: count, signal } = options;
+  const maxEdge = options.maxEdge ?? DEFAULT_MAX_EDGE;
   const { table } = video;
   const plan = planSampling(table, count);
   const info: VideoInfo = {
@@ -59,6 +74,7 @@ export async function sampleVideo(
       source,
       table,
       ranges: plan.ranges,
+      ...(video.samples ? { samples: video.samples } : {}),
       wanted: new Map(plan.picks.map((p) => [chunkTimestamp(table, p.sample), p.index])),
       signal,
       skip: disposableTest(video.codec, video.description) ?? undefined,

@@ -8,8 +8,8 @@ export interface VideoInfo {
   readonly name: string;
   /** File size in bytes. */
   readonly size: number;
-  /** `mp4` or `mov` (from the ftyp brand). */
-  readonly container: 'mp4' | 'mov';
+  /** `mp4` or `mov` (from the ftyp brand), `webm` or `mkv` (from the EBML DocType). */
+  readonly container: 'mp4' | 'mov' | 'webm' | 'mkv';
   /** The WebCodecs codec string of the video track, e.g. `avc1.64001f`. */
   readonly codec: string;
   /** Stored picture size (before rotation). */
@@ -21,7 +21,7 @@ export interface VideoInfo {
   readonly duration: number;
   /** Number of video samples (frames) in the track. */
   readonly frameCount: number;
-  /** Fragmented MP4 (moof/mdat) rather than one moov sample table. */
+  /** Fragmented MP4 (moof/mdat) rather than one moov sample table (false for Matroska). */
   readonly fragmented: boolean;
 }
 

@@ -49,6 +49,24 @@ describe('kvtp probe VIDEO --json', () => {
     });
   });
 
+  it.each(['vp8-recording', 'h264-mkv'] as const)(
+    '%s (WebM without Cues or Duration, MKV with B-frames): 16 increasing times over it all',
+    async (name) => {
+      const path = await testVideo(name);
+      const { code, stdout } = await kvtp('probe', path, '--frames', '16', '--json');
+      expect(code).toBe(0);
+      const report = JSON.parse(stdout) as { duration: number; frames: { t: number }[] };
+      const truth = await ffprobe(path);
+      const last = truth.frameTimes.at(-1)!;
+      expect(report.duration).toBeCloseTo(last + (last - truth.frameTimes.at(-2)!), 2);
+      expect(report.frames).toHaveLength(16);
+      report.frames.forEach(
+        (f, i) => i > 0 && expect(f.t).toBeGreaterThan(report.frames[i - 1]!.t),
+      );
+      expect(report.frames.at(-1)!.t).toBeGreaterThan(report.duration * (15 / 16) - 0.05);
+    },
+  );
+
   it.each([
     ['empty', 'empty'],
     ['text', 'unsupported-container'],
@@ -58,6 +76,10 @@ describe('kvtp probe VIDEO --json', () => {
     ['garbled-media', 'corrupt'],
     ['audio-only', 'no-video-track'],
     ['hevc', 'unsupported-codec'],
+    ['webm-audio-only', 'no-video-track'],
+    ['webm-header-only', 'corrupt'],
+    ['garbled-webm', 'corrupt'],
+    ['hevc-mkv', 'unsupported-codec'],
   ] as const)('%s: prints {"error":{"code":"%s",…}} and exits 1', async (name, errorCode) => {
     const path = await testVideo(name as VideoName);
     const { code, stdout } = await kvtp('probe', path, '--frames', '8', '--json');

@@ -136,8 +136,8 @@ describe('big files', () => {
 describe('bad inputs', () => {
   it.each([
     ['empty', 'empty', /empty/],
-    ['text', 'unsupported-container', /not an MP4 or MOV video \(it looks like a text file\)/],
-    ['random', 'unsupported-container', /not an MP4 or MOV/],
+    ['text', 'unsupported-container', /not a video kvtp-web reads \(it looks like a text file\)/],
+    ['random', 'unsupported-container', /not a video kvtp-web reads.*WebM/],
     ['audio-only', 'no-video-track', /no video track \(only an audio track\)/],
     ['truncated-moov-end', 'corrupt', /incomplete or truncated/],
     ['truncated-faststart', 'corrupt', /ends early/],
@@ -150,11 +150,19 @@ describe('bad inputs', () => {
     expect(error!.message).toContain(name); // names the file
   });
 
-  it('names what a non-MP4 file looks like', async () => {
+  it('hands an EBML file to the Matroska demuxer, which calls a broken one damaged', async () => {
     const webm = new Blob([new Uint8Array([0x1a, 0x45, 0xdf, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8])]);
     await expect(demux(new ByteSource(webm, 'clip.webm'))).rejects.toMatchObject({
+      code: 'corrupt',
+      message: expect.stringContaining('"clip.webm" looks damaged'),
+    });
+  });
+
+  it('names what a file it does not read looks like', async () => {
+    const avi = new Blob([new TextEncoder().encode('RIFF\0\0\0\0AVI LIST')]);
+    await expect(demux(new ByteSource(avi, 'clip.avi'))).rejects.toMatchObject({
       code: 'unsupported-container',
-      message: expect.stringContaining('WebM or Matroska'),
+      message: expect.stringContaining('it looks like an AVI video'),
     });
   });
 

@@ -1,0 +1,161 @@
+// Demux of WebM and Matroska (src/video/matroska.ts, through demux.ts) on ffmpeg-made files,
+// against ffprobe: size, codec, every frame's time and keyframe flag, the measured duration, also
+// for files without Cues or Duration (live-muxed, recorder-like with unknown cluster sizes) and
+// with a Duration that lies; reads are byte ranges bounded by a cluster, with progress to the end;
+// bad inputs give their error codes.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ByteSource, type BlobLike } from '../../src/video/byte-source.ts';
+import { demux, type DemuxedVideo } from '../../src/video/demux.ts';
+import {
+  presentationDuration,
+  presentationOrder,
+  sampleTime,
+} from '../../src/video/sample-table.ts';
+import { ffprobe } from '../fixtures/ffprobe.ts';
+import { fileBlob, testVideo, type VideoName } from '../fixtures/videos.ts';
+
+/** A Blob-like that remembers its largest single read. */
+function recording(blob: BlobLike) {
+  const seen = { largest: 0 };
+  const wrapped: BlobLike = {
+    size: blob.size,
+    slice(start, end) {
+      seen.largest = Math.max(seen.largest, end - start);
+      return blob.slice(start, end);
+    },
+  };
+  return { wrapped, seen };
+}
+
+async function open(name: VideoName) {
+  const path = await testVideo(name);
+  const { wrapped, seen } = recording(await fileBlob(path));
+  const source = new ByteSource(wrapped, name);
+  const progress: number[] = [];
+  let video: DemuxedVideo | undefined;
+  try {
+    video = await demux(source, (done) => progress.push(done));
+  } finally {
+    video?.close?.();
+  }
+  return { path, source, video, progress, largestRead: seen.largest };
+}
+
+const CODECS: Record<string, string> = { h264: 'avc1', vp9: 'vp09', av1: 'av01', hevc: 'hev1' };
+
+const SUPPORTED: [VideoName, Partial<DemuxedVideo>][] = [
+  ['vp9-webm', { container: 'webm' }],
+  ['vp8-webm', { container: 'webm', codec: 'vp8' }],
+  ['av1-webm', { container: 'webm' }],
+  ['h264-mkv', { container: 'mkv' }], // B-frames: presentation order is not decode order
+  ['hevc-mkv', { container: 'mkv' }], // demuxes; decoding is the browser's to refuse
+  ['vp9-webm-live', { container: 'webm' }], // no Cues, no Duration, unknown Segment size
+  ['vp8-recording', { container: 'webm' }], // and unknown Cluster sizes, one keyframe
+  ['vp9-webm-no-cues', { container: 'webm' }],
+  ['vp9-webm-lying-duration', { container: 'webm' }], // says 1 s, is 4 s
+];
+
+describe('Matroska demux agrees with ffprobe', () => {
+  it.each(SUPPORTED)('%s', async (name, expected) => {
+    const { path, video, source, progress, largestRead } = await open(name);
+    const truth = await ffprobe(path);
+    expect(video).toMatchObject({ rotation: 0, fragmented: false, ...expected });
+    expect([video!.width, video!.height]).toEqual([truth.width, truth.height]);
+    if (truth.codecName !== 'vp8') expect(video!.codec.slice(0, 4)).toBe(CODECS[truth.codecName]);
+    const { table } = video!;
+    // Every shown frame's time, in presentation order, is ffprobe's (in the file's 1 ms ticks).
+    const times = Array.from(presentationOrder(table), (s) => sampleTime(table, s));
+    expect(times.length).toBe(truth.frameTimes.length);
+    times.forEach((t, i) =>
+      expect(Math.abs(t - truth.frameTimes[i]!), `frame ${i}`).toBeLessThan(2e-6),
+    );
+    // Keyframes in decode order are ffprobe's packets' K flags.
+    expect(Array.from(table.sync, (k) => k === 1)).toEqual(truth.packets.map((p) => p.key));
+    // The duration is measured from the frames: the last frame's end (one frame past its time).
+    const frame = times[times.length - 1]! - times[times.length - 2]!;
+    expect(presentationDuration(table)).toBeCloseTo(times.at(-1)! + frame, 2);
+    // Progress rises to the file's size (reads: see the long file below).
+    expect(largestRead).toBeLessThanOrEqual(source.size);
+    expect(progress.every((p, i) => i === 0 || p >= progress[i - 1]!)).toBe(true);
+    expect(progress.at(-1)).toBe(source.size);
+  });
+
+  it('measures a Duration that lies and does without one', async () => {
+    const lying = await open('vp9-webm-lying-duration');
+    expect((await ffprobe(lying.path)).duration).toBe(1); // what the header says
+    expect(presentationDuration(lying.video!.table)).toBeCloseTo(4, 1);
+    const live = await open('vp9-webm-live');
+    expect(Number.isNaN((await ffprobe(live.path)).duration)).toBe(true); // no Duration at all
+    expect(presentationDuration(live.video!.table)).toBeCloseTo(4, 1);
+  });
+
+  it(
+    'reads a 20-minute file by cluster-sized byte ranges, each once',
+    { timeout: 120_000 },
+    async () => {
+      const { video, source, largestRead, path } = await open('vp9-webm-long');
+      expect(video!.table.count).toBe((await ffprobe(path)).frameTimes.length);
+      expect(video!.table.count).toBe(3600);
+      // mediabunny lists a cluster's blocks from the whole cluster: one pass over the file, in
+      // reads no larger than a cluster (ffmpeg's: a keyframe's GOP, 2 s here).
+      expect(largestRead).toBeLessThan(source.size / 100);
+      expect(source.bytesRead).toBeLessThan(source.size * 1.01);
+    },
+  );
+
+  it('keeps 37 bytes a frame in its table', async () => {
+    const { video } = await open('vp9-webm');
+    const t = video!.table;
+    const bytes = [t.dts, t.cts, t.duration, t.offset, t.size, t.sync].reduce(
+      (n, a) => n + a.byteLength,
+      0,
+    );
+    expect(bytes).toBe(37 * t.count);
+  });
+
+  it('gives H.264 in Matroska its avcC from CodecPrivate', async () => {
+    expect((await open('h264-mkv')).video!.description?.[0]).toBe(1);
+  });
+
+  it('keeps the frames before the cut of a truncated file', async () => {
+    const { video, path } = await open('vp9-webm-truncated');
+    const truth = await ffprobe(path);
+    const times = Array.from(presentationOrder(video!.table), (s) => sampleTime(video!.table, s));
+    expect(times.length).toBeGreaterThan(0);
+    expect(times.length).toBeLessThanOrEqual(truth.frameTimes.length);
+    times.forEach((t, i) => expect(Math.abs(t - truth.frameTimes[i]!)).toBeLessThan(2e-6));
+  });
+});
+
+describe('never hangs', () => {
+  it(
+    'gives up resyncing at junk after the last cluster (in a child process, killed at 60 s)',
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      const path = await testVideo('vp9-webm-junk-tail');
+      const child = new URL('../fixtures/demux-child.ts', import.meta.url).pathname;
+      const { stdout } = await promisify(execFile)('node', ['--import', 'tsx', child, path], {
+        timeout: 60_000,
+      });
+      expect(JSON.parse(stdout)).toEqual({ frames: (await ffprobe(path)).frameTimes.length });
+    },
+  );
+});
+
+describe('bad Matroska inputs', () => {
+  it.each([
+    ['webm-audio-only', 'no-video-track', /only an audio track/],
+    ['webm-header-only', 'corrupt', /no frames after it/],
+  ] as const)('%s → %s', async (name, code, message) => {
+    const error = await open(name).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(error?.code).toBe(code);
+    expect(error?.message).toMatch(message);
+  });
+});
