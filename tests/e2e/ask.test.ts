@@ -10,11 +10,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type AutomationSession } from '../../cli/browser.ts';
-import type { EngineCounters } from '../../src/engine/engine.ts';
 import type { AskResult, AskSettings, Selection } from '../../src/engine/types.ts';
-import type { ModelChoice, OpenResult } from '../../src/worker/protocol.ts';
+import type { OpenResult } from '../../src/worker/protocol.ts';
 import { FIXTURE_VLM } from '../../src/models/registry.ts';
 import { testVideo } from '../fixtures/videos.ts';
+import { engineCounters, FIXTURE_MODELS, FIXTURE_SETTINGS } from './fixture-ask.ts';
 import { DIST } from '../../cli/build.ts';
 import { launchChromium } from '../../cli/chromium.ts';
 import { serveStatic } from '../../cli/serve.ts';
@@ -28,23 +28,9 @@ beforeAll(async () => {
 });
 afterAll(() => session?.close());
 
-const models: ModelChoice = { vlm: 'fixture-vlm', relevance: 'fixture-relevance' };
-const settings: AskSettings = {
-  method: 'tome',
-  allocation: 'kvtp',
-  keepRatio: 0.25,
-  temperature: 2,
-  minPerFrame: 1,
-  head: 'logit',
-  seed: 0,
-  generation: { maxTokens: 6, temperature: 0, topP: 1 },
-};
-
-async function counters(): Promise<EngineCounters> {
-  const c = await session.request<EngineCounters>('counters', {});
-  if (c.error) throw new Error(c.error.message);
-  return c.result;
-}
+const models = FIXTURE_MODELS;
+const settings = FIXTURE_SETTINGS;
+const counters = () => engineCounters(session);
 
 describe('ask', () => {
   it('says what to do when no video is open', async () => {

@@ -4,9 +4,9 @@
 // once), and a question asked while the preparation runs waits for it instead of encoding again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type AutomationSession } from '../../cli/browser.ts';
-import type { EngineCounters } from '../../src/engine/engine.ts';
 import type { AskResult, AskSettings, PrepareResult } from '../../src/engine/types.ts';
-import type { ModelChoice, OpenResult, PipelineEvent } from '../../src/worker/protocol.ts';
+import type { OpenResult, PipelineEvent } from '../../src/worker/protocol.ts';
+import { engineCounters, FIXTURE_MODELS, FIXTURE_SETTINGS } from './fixture-ask.ts';
 import { testVideo } from '../fixtures/videos.ts';
 
 let session: AutomationSession;
@@ -16,23 +16,12 @@ beforeAll(async () => {
 });
 afterAll(() => session?.close());
 
-const models: ModelChoice = { vlm: 'fixture-vlm', relevance: 'fixture-relevance' };
+const models = FIXTURE_MODELS;
 const settings: AskSettings = {
-  method: 'tome',
-  allocation: 'kvtp',
-  keepRatio: 0.25,
-  temperature: 2,
-  minPerFrame: 1,
-  head: 'logit',
-  seed: 0,
-  generation: { maxTokens: 3, temperature: 0, topP: 1 },
+  ...FIXTURE_SETTINGS,
+  generation: { ...FIXTURE_SETTINGS.generation, maxTokens: 3 },
 };
-
-async function counters(): Promise<EngineCounters> {
-  const c = await session.request<EngineCounters>('counters', {});
-  if (c.error) throw new Error(c.error.message);
-  return c.result;
-}
+const counters = () => engineCounters(session);
 
 const encodingStages = (events: PipelineEvent[]) =>
   events.filter((e) => e.type === 'progress' && e.stage.startsWith('encoding frames'));
