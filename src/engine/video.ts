@@ -35,7 +35,7 @@ export async function sampleForOpen(args: OpenArgs, { signal, emit }: Work): Pro
     await Promise.all(thumbnails); // every frame event goes out before the result
     throwIfAborted(signal); // cancelled while the thumbnails were made: the old video stays
   } catch (e) {
-    for (const f of video.frames) f.bitmap.close();
+    closeVideo(video);
     throw e;
   }
   return video;
