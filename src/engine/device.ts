@@ -60,6 +60,16 @@ export class DeviceSlot {
     }
   }
 
+  /** The resources already acquired (or being acquired), never acquiring them; else null. */
+  async acquired(): Promise<DeviceResources | null> {
+    if (!this.current) return null;
+    try {
+      return await this.current;
+    } catch {
+      return null;
+    }
+  }
+
   /** Why the last device was lost, once (null when none was lost since the last call). */
   takeLoss(): GpuError | null {
     const e = this.lastLoss;

@@ -152,8 +152,9 @@ export class Engine {
   }
 
   /** How often each expensive step ran, and the GPU objects made on the current device. */
+  /** The work counts, and the GPU objects of the device in use (null before any was acquired). */
   async counters(): Promise<EngineCounters> {
-    const r = await this.device.resourcesOrNull();
+    const r = await this.device.acquired();
     return { ...this.counts, gpuObjects: r ? gpuObjectCounts(r.ctx.device) : null };
   }
 
