@@ -2,7 +2,7 @@
 // tallied per (reduction method, allocation, keep ratio), printed, and written as JSON, Markdown
 // and an SVG chart of accuracy against keep ratio. Pure functions (the runner is accuracy.ts).
 
-export type Allocation = 'uniform' | 'kvtp' | 'kvtp-learned' | 'hard';
+export type Allocation = 'uniform' | 'exact' | 'exact-learned' | 'hard';
 
 /** One row of the table (the JSON schema, plus answered/stopped counts). */
 export interface AccuracyRow {
@@ -54,7 +54,7 @@ export function tally(outcomes: readonly Outcome[]): AccuracyRow[] {
     if (list) list.push(o);
     else groups.set(key, [o]);
   }
-  const order: Allocation[] = ['uniform', 'kvtp', 'kvtp-learned', 'hard'];
+  const order: Allocation[] = ['uniform', 'exact', 'exact-learned', 'hard'];
   const rows = [...groups.values()].map((list): AccuracyRow => {
     const first = list[0]!;
     const sum = (f: (o: Outcome) => number) => list.reduce((a, o) => a + f(o), 0);
@@ -142,7 +142,7 @@ export function comparisons(rows: readonly AccuracyRow[]): string[] {
     if (r.allocation !== 'uniform' || r.keep >= 1) continue;
     const find = (a: Allocation) =>
       rows.find((x) => x.method === r.method && x.keep === r.keep && x.allocation === a);
-    const parts = (['kvtp', 'kvtp-learned'] as const)
+    const parts = (['exact', 'exact-learned'] as const)
       .map((a) => {
         const x = find(a);
         if (!x) return null;
@@ -173,8 +173,8 @@ export function markdownTable(rows: readonly AccuracyRow[]): string {
 
 const COLOURS: Record<Allocation, string> = {
   uniform: '#8a8f98',
-  kvtp: '#1f6feb',
-  'kvtp-learned': '#d97706',
+  exact: '#1f6feb',
+  'exact-learned': '#d97706',
   hard: '#9333ea',
 };
 const DASHES: Record<string, string> = { random: '', tome: '6 3', prumerge: '2 3', none: '1 0' };

@@ -6,7 +6,7 @@
 // table and KVTP against uniform per method; writes JSON, Markdown and an SVG chart.
 //
 //   npm run bench:accuracy -- [--questions 300] [--seed S] [--ratios 1,0.3,0.2,0.1]
-//       [--methods random,tome,prumerge] [--allocations uniform,kvtp,kvtp-learned,hard]
+//       [--methods random,tome,prumerge] [--allocations uniform,exact,exact-learned,hard]
 //       [--frames 32] [--provider wasm|auto] [--json FILE] [--out DIR] [--merge]
 //
 // --merge keeps the rows of the existing JSON that this run did not ask again (e.g. after
@@ -64,7 +64,7 @@ const { values: opts } = parseArgs({
     seed: { type: 'string' },
     ratios: { type: 'string', default: '1,0.3,0.2,0.1' },
     methods: { type: 'string', default: 'random,tome,prumerge' },
-    allocations: { type: 'string', default: 'uniform,kvtp,kvtp-learned,hard' },
+    allocations: { type: 'string', default: 'uniform,exact,exact-learned,hard' },
     frames: { type: 'string', default: '32' },
     provider: { type: 'string', default: 'wasm' },
     json: { type: 'string' },
@@ -77,7 +77,10 @@ const QUESTIONS = Number(opts.questions);
 const SEED = opts.seed === undefined ? null : Number(opts.seed);
 const RATIOS = opts.ratios.split(',').map(Number);
 const METHODS = opts.methods.split(',') as ReductionMethod[];
-const ALLOCATIONS = opts.allocations.split(',') as Allocation[];
+// 'kvtp' and 'kvtp-learned' are the rows' names before the allocation had one name everywhere.
+const ALLOCATIONS = opts.allocations
+  .split(',')
+  .map((a) => a.replace(/^kvtp/, 'exact')) as Allocation[];
 const FRAMES = Number(opts.frames);
 const PROVIDER = opts.provider === 'auto' ? 'auto' : 'wasm';
 
@@ -104,11 +107,11 @@ function settingsFor(c: { method: ReductionMethod; allocation: Allocation; keep:
     // hard budgets are all or nothing per frame, which any method keeps as such (random is the
     // cheapest); `none` would ignore the budgets and keep every token
     method: c.allocation === 'hard' ? 'random' : c.method,
-    allocation: c.allocation === 'kvtp-learned' ? 'kvtp' : c.allocation,
+    allocation: c.allocation === 'exact-learned' ? 'exact' : c.allocation,
     keepRatio: c.keep,
     temperature: 2,
     minPerFrame: 1,
-    head: c.allocation === 'kvtp-learned' ? 'learned' : 'logit',
+    head: c.allocation === 'exact-learned' ? 'learned' : 'logit',
     seed: 0,
     generation: { maxTokens: 6, temperature: 0, topP: 1 },
   };

@@ -58,7 +58,7 @@ async function ensureReplicas(): Promise<void> {
 
 const base: AskSettings = {
   method: 'tome',
-  allocation: 'kvtp',
+  allocation: 'exact',
   keepRatio: 0.2,
   temperature: 2,
   minPerFrame: 1,

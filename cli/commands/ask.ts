@@ -21,7 +21,7 @@ import type { DownloadStatus, OpenResult } from '../../src/worker/protocol.ts';
 
 const USAGE =
   'usage: kvtp ask VIDEO "QUESTION" [--model PATH|ID|HUB_ID] [--relevance PATH|ID|HUB_ID] ' +
-  '[--method none|random|tome|prumerge] [--allocation kvtp|paper|uniform|hard] [--keep 0.2] ' +
+  '[--method none|random|tome|prumerge] [--allocation exact|paper|uniform|hard] [--keep 0.2] ' +
   '[--temperature 2] [--frames 32] [--min-per-frame 1] [--max-tokens 64] [--seed 0] ' +
   '[--head logit|learned] [--provider auto|wasm] [--json]   (HUB_ID: owner/name[@revision]; ' +
   'HF_ENDPOINT picks a Hub mirror)';
@@ -43,6 +43,9 @@ function demoSamples(): SampleRef[] {
     return [];
   }
 }
+
+/** Allocation names kvtp-web accepted before they were one name everywhere ('kvtp' is 'exact'). */
+const LEGACY_ALLOCATION: Readonly<Record<string, string>> = { kvtp: 'exact' };
 
 function oneOf<T extends string>(
   value: string | undefined,
@@ -87,10 +90,10 @@ export async function askCommand(argv: string[]): Promise<number> {
         'tome',
       ),
       allocation: oneOf(
-        values.allocation,
+        LEGACY_ALLOCATION[values.allocation ?? ''] ?? values.allocation,
         'allocation',
-        ['kvtp', 'paper', 'uniform', 'hard'] as const,
-        'kvtp',
+        ['exact', 'paper', 'uniform', 'hard'] as const,
+        'exact',
       ),
       keepRatio: numberOption(values.keep, 'keep', 0.2, 0.001, 1),
       temperature: numberOption(values.temperature, 'temperature', 2, 0.001, 1000),

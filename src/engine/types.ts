@@ -12,13 +12,8 @@ import type { ModelRef, ModelRefLike } from '../models/resolve.ts';
 import type { FrameStamp, VideoInfo } from '../video/types.ts';
 import type { Selection, SelectionSettings } from '../kvtp/selection.ts';
 
-export type {
-  AllocationChoice,
-  FrameSelection,
-  ScoreHead,
-  Selection,
-  SelectionSettings,
-} from '../kvtp/selection.ts';
+export type { AllocationMode } from '../kvtp/types.ts';
+export type { FrameSelection, ScoreHead, Selection, SelectionSettings } from '../kvtp/selection.ts';
 
 export interface GenerationSettings {
   readonly maxTokens: number;

@@ -3,17 +3,14 @@
 // score, the budget and the kept tokens with the original grid cells each stands for. Made by the
 // pipeline (src/vlm), drawn by the page exactly as the pipeline used it.
 
-import type { ReductionMethod } from './types.ts';
-
-/** Allocation as people choose it: KVTP (exact water-filling), the paper's exact formula, uniform, hard keyframes. */
-export type AllocationChoice = 'kvtp' | 'paper' | 'uniform' | 'hard';
+import type { AllocationMode, ReductionMethod } from './types.ts';
 
 /** Which relevance head scores frames: SigLIP's logit or the package's learned predictor. */
 export type ScoreHead = 'logit' | 'learned';
 
 export interface SelectionSettings {
   readonly method: ReductionMethod;
-  readonly allocation: AllocationChoice;
+  readonly allocation: AllocationMode;
   /** ρ in (0, 1]. */
   readonly keepRatio: number;
   /** Softmax temperature T of the allocation. */

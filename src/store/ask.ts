@@ -23,7 +23,7 @@ const STORAGE_KEY = 'kvtp.settings.v1';
  */
 export const DEFAULT_CONTROLS: ControlValues = {
   method: 'tome',
-  allocation: 'kvtp',
+  allocation: 'exact',
   keepRatio: 0.2,
   temperature: 2,
   frames: 32,
@@ -31,12 +31,15 @@ export const DEFAULT_CONTROLS: ControlValues = {
   head: 'logit',
 };
 
-function loadControls(): ControlValues {
+/** The saved controls over the defaults (exported for tests). */
+export function loadControls(): ControlValues {
   try {
     const saved = globalThis.localStorage?.getItem(STORAGE_KEY);
-    return saved
-      ? { ...DEFAULT_CONTROLS, ...(JSON.parse(saved) as Partial<ControlValues>) }
-      : DEFAULT_CONTROLS;
+    if (!saved) return DEFAULT_CONTROLS;
+    const controls = { ...DEFAULT_CONTROLS, ...(JSON.parse(saved) as Partial<ControlValues>) };
+    // Settings saved before the allocation had one name everywhere called 'exact' 'kvtp'.
+    if ((controls.allocation as string) === 'kvtp') return { ...controls, allocation: 'exact' };
+    return controls;
   } catch {
     return DEFAULT_CONTROLS;
   }

@@ -3,11 +3,11 @@
 // selection (no decoding, no encoding); a new frame count applies to the next video, or to the
 // open one on "Sample N frames" (which decodes and encodes it again).
 import type { ReductionMethod } from '../kvtp/types.ts';
-import type { AllocationChoice, ScoreHead } from '../engine/types.ts';
+import type { AllocationMode, ScoreHead } from '../engine/types.ts';
 
 export interface ControlValues {
   readonly method: ReductionMethod;
-  readonly allocation: AllocationChoice;
+  readonly allocation: AllocationMode;
   readonly keepRatio: number;
   readonly temperature: number;
   readonly frames: number;
@@ -21,8 +21,8 @@ const methods: [ReductionMethod, string][] = [
   ['tome', 'ToMe (merge)'],
   ['prumerge', 'PruMerge'],
 ];
-const allocations: [AllocationChoice, string][] = [
-  ['kvtp', 'KVTP (exact budget)'],
+const allocations: [AllocationMode, string][] = [
+  ['exact', 'KVTP (exact budget)'],
   ['paper', 'KVTP (paper formula)'],
   ['uniform', 'Uniform'],
   ['hard', 'Hard keyframes'],
@@ -67,7 +67,7 @@ export function Controls({
         <select
           value={values.allocation}
           disabled={!pruning}
-          onChange={(e) => onChange({ allocation: e.currentTarget.value as AllocationChoice })}
+          onChange={(e) => onChange({ allocation: e.currentTarget.value as AllocationMode })}
         >
           {allocations.map(([v, label]) => (
             <option key={v} value={v}>

@@ -1,7 +1,7 @@
 // What each allocation mode promises about the tokens a selection keeps, checked on every
 // selection (a mismatch is a bug, reported loudly rather than answered around):
 //   every mode   each frame keeps exactly its budget k_i;
-//   kvtp, hard   Σ k_i = round(ρ·L·N);
+//   exact, hard  Σ k_i = round(ρ·L·N);
 //   uniform      Σ k_i = L·round(ρ·N);
 //   paper        Σ k_i = Σ floor(N·min(r_i, 1)) ≤ round(ρ·L·N) (overflow above 1 is lost); with
 //                ToMe, whose frames keep N − floor(N·(1 − r_i)) (at most one token more each),
@@ -9,19 +9,18 @@
 // `none` keeps every token whatever the budgets.
 
 import { totalBudget } from '../kvtp/allocate.ts';
-import type { AllocationChoice } from '../kvtp/selection.ts';
-import type { ReductionMethod } from '../kvtp/types.ts';
+import type { AllocationMode, ReductionMethod } from '../kvtp/types.ts';
 import { vlmError } from './errors.ts';
 
 /** The total `choice` promises for L frames of N tokens at keep ratio ρ (paper: an upper bound). */
-export function promisedTotal(choice: AllocationChoice, L: number, N: number, rho: number): number {
+export function promisedTotal(choice: AllocationMode, L: number, N: number, rho: number): number {
   if (choice === 'uniform') return L * Math.round(rho * N);
   return totalBudget(L, N, rho);
 }
 
 /** Throws a `broken-promise` error unless `kept` honours `budgets` and the mode's total. */
 export function checkPromise(
-  choice: AllocationChoice,
+  choice: AllocationMode,
   shape: { frames: number; tokens: number; keepRatio: number; method?: ReductionMethod },
   budgets: readonly number[],
   kept: readonly number[],

@@ -12,12 +12,7 @@ import type { Ort, OrtSession, OrtTensor } from '../models/ort.ts';
 import { floatTensor, inputType, readFloat32 } from '../models/dtype.ts';
 import { planResize, preprocessFrameCpu } from '../models/preprocess.ts';
 import type { RelevanceModel } from '../models/relevance.ts';
-import type {
-  AllocationChoice,
-  FrameSelection,
-  Selection,
-  SelectionSettings,
-} from '../kvtp/selection.ts';
+import type { FrameSelection, Selection, SelectionSettings } from '../kvtp/selection.ts';
 import { checkPromise } from './budgets.ts';
 import type { KvDecoder, GenerateOptions, GenerateResult } from './decoder.ts';
 import { isGpuEmbeds, spliceOnGpu, type EmbedsOnGpu } from './embeds-gpu.ts';
@@ -87,13 +82,6 @@ export interface Kept {
   readonly gpu: KeptOnGpu | null;
   release(): void;
 }
-
-const MODE: Record<AllocationChoice, AllocationParams['mode']> = {
-  kvtp: 'exact',
-  paper: 'paper',
-  uniform: 'uniform',
-  hard: 'hard',
-};
 
 /** How a video's frames are encoded: in chunks under the GPU's limits, with progress per chunk. */
 export interface EncodeOptions {
@@ -240,7 +228,7 @@ export async function selectTokens(
   const allocation = await backend.allocate(scores, {
     keepRatio: settings.keepRatio,
     temperature: settings.temperature,
-    mode: MODE[settings.allocation],
+    mode: settings.allocation,
     tokensPerFrame: t.tokens,
     minPerFrame: settings.minPerFrame,
     method: settings.method,

@@ -246,7 +246,7 @@ describe('the answer on the GPU', () => {
     const L = 3;
     const N = 64;
     const rho = 0.3;
-    for (const allocation of ['kvtp', 'paper', 'uniform', 'hard'] as const) {
+    for (const allocation of ['exact', 'paper', 'uniform', 'hard'] as const) {
       const r = await session.request<Selection>('select', {
         question: 'Where was the star?',
         settings: { ...settings, allocation, keepRatio: rho },
@@ -258,7 +258,7 @@ describe('the answer on the GPU', () => {
       const e = s.map((x) => Math.exp((x - mean) / settings.temperature));
       const rates = e.map((x) => (L * rho * x) / e.reduce((a, b) => a + b, 0));
       const promised = {
-        kvtp: Math.round(rho * L * N),
+        exact: Math.round(rho * L * N),
         hard: Math.round(rho * L * N),
         uniform: L * Math.round(rho * N),
         // settings.method is ToMe: the reference's ToMe removes floor(N·(1 − r)) of a frame

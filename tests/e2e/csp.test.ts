@@ -35,7 +35,7 @@ afterAll(async () => {
 
 const settings: AskSettings = {
   method: 'tome',
-  allocation: 'kvtp',
+  allocation: 'exact',
   keepRatio: 0.5,
   temperature: 2,
   minPerFrame: 1,

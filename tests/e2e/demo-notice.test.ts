@@ -43,7 +43,7 @@ describe('the page', () => {
 });
 
 describe('kvtp ask', () => {
-  const ask = async (video: string) => {
+  const ask = async (video: string, ...options: string[]) => {
     const { stdout } = await run(
       'node',
       [
@@ -56,10 +56,15 @@ describe('kvtp ask', () => {
         '--max-tokens',
         '2',
         '--json',
+        ...options,
       ],
       { maxBuffer: 1 << 24 },
     );
-    return JSON.parse(stdout) as { model: string; notices: { code: string; message: string }[] };
+    return JSON.parse(stdout) as {
+      model: string;
+      notices: { code: string; message: string }[];
+      selection: { settings: { allocation: string } };
+    };
   };
 
   it('reports the notice for a video of one’s own and not for a sample', async () => {
@@ -69,8 +74,10 @@ describe('kvtp ask', () => {
     const sample = fileURLToPath(
       new URL(`../../public/samples/${SAMPLES[0]!.file}`, import.meta.url),
     );
-    const known = await ask(sample);
+    // 'kvtp' is the exact allocation's name from before it had one name everywhere.
+    const known = await ask(sample, '--allocation', 'kvtp');
     expect(known.model).toBe('demo-vlm');
+    expect(known.selection.settings.allocation).toBe('exact');
     expect(known.notices.map((n) => n.code)).not.toContain('demo-model');
   });
 });

@@ -8,7 +8,7 @@ export const FIXTURE_MODELS: ModelChoice = { vlm: 'fixture-vlm', relevance: 'fix
 
 export const FIXTURE_SETTINGS: AskSettings = {
   method: 'tome',
-  allocation: 'kvtp',
+  allocation: 'exact',
   keepRatio: 0.25,
   temperature: 2,
   minPerFrame: 1,

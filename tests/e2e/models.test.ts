@@ -71,7 +71,7 @@ beforeEach(() => hub.reset());
 
 const settings: AskSettings = {
   method: 'tome',
-  allocation: 'kvtp',
+  allocation: 'exact',
   keepRatio: 0.5,
   temperature: 2,
   minPerFrame: 1,

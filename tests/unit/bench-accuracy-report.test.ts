@@ -36,10 +36,10 @@ const outcomes: Outcome[] = [
   o('none', 'uniform', 1, true, 2048),
   o('tome', 'uniform', 0.2, false, 410),
   o('tome', 'uniform', 0.2, true, 410),
-  o('tome', 'kvtp', 0.2, true, 410),
-  o('tome', 'kvtp', 0.2, true, 410),
-  o('tome', 'kvtp-learned', 0.2, true, 410),
-  o('tome', 'kvtp-learned', 0.2, false, 410),
+  o('tome', 'exact', 0.2, true, 410),
+  o('tome', 'exact', 0.2, true, 410),
+  o('tome', 'exact-learned', 0.2, true, 410),
+  o('tome', 'exact-learned', 0.2, false, 410),
   o('none', 'hard', 0.2, false, 384),
   o('none', 'hard', 0.2, false, 448),
 ];
@@ -62,8 +62,8 @@ describe('tally', () => {
       ['none', 'uniform', 1],
       ['none', 'hard', 0.2],
       ['tome', 'uniform', 0.2],
-      ['tome', 'kvtp', 0.2],
-      ['tome', 'kvtp-learned', 0.2],
+      ['tome', 'exact', 0.2],
+      ['tome', 'exact-learned', 0.2],
     ]);
   });
 
@@ -72,13 +72,13 @@ describe('tally', () => {
     expect(hard).toMatchObject({ questions: 2, accuracy: 0, visual_kept: 832, visual_total: 4096 });
     expect(hard.flops_rel).toBeCloseTo((200 + 832) / (2 * 2148), 12);
     expect(rows[0]!.accuracy).toBe(1);
-    expect(rows.find((r) => r.allocation === 'kvtp')!.accuracy).toBe(1);
+    expect(rows.find((r) => r.allocation === 'exact')!.accuracy).toBe(1);
     expect(rows.find((r) => r.allocation === 'uniform' && r.keep < 1)!.accuracy).toBe(0.5);
   });
 
   it('compares KVTP and the learned head with uniform for each method and ratio', () => {
     expect(comparisons(rows)).toEqual([
-      'tome at 0.2: uniform 50.0 % → kvtp 100.0 % (+50.0 points), kvtp-learned 50.0 % (+0.0 points)',
+      'tome at 0.2: uniform 50.0 % → exact 100.0 % (+50.0 points), exact-learned 50.0 % (+0.0 points)',
     ]);
   });
 
@@ -92,7 +92,7 @@ describe('tally', () => {
     const svg = svgChart(rows, 'Demo <accuracy>');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain('Demo &lt;accuracy>');
-    expect(svg).toContain('tome · kvtp-learned');
+    expect(svg).toContain('tome · exact-learned');
     expect(svg).toContain('all tokens (100 %)');
     expect(svg.match(/<path /g)).toHaveLength(4); // hard, and tome × three allocations
   });
@@ -103,22 +103,22 @@ describe('merging a re-run into an earlier table', () => {
     const earlier = tally([
       o('none', 'uniform', 1, true, 2048),
       o('tome', 'uniform', 0.2, false, 410),
-      o('random', 'kvtp', 0.2, true, 410),
-      o('tome', 'kvtp', 0.2, false, 410),
+      o('random', 'exact', 0.2, true, 410),
+      o('tome', 'exact', 0.2, false, 410),
     ]);
     const fresh = tally([
-      o('tome', 'kvtp', 0.2, true, 410),
+      o('tome', 'exact', 0.2, true, 410),
       o('tome', 'uniform', 0.2, true, 410),
-      o('tome', 'kvtp', 0.1, true, 205),
+      o('tome', 'exact', 0.1, true, 205),
     ]);
     const merged = mergeRows(earlier, fresh);
     expect(earlier.map((r) => r.method)).toEqual(['none', 'random', 'tome', 'tome']);
     expect(merged.map((r) => `${r.method} ${r.allocation} ${r.keep} ${r.accuracy}`)).toEqual([
       'none uniform 1 1',
-      'random kvtp 0.2 1',
+      'random exact 0.2 1',
       'tome uniform 0.2 1',
-      'tome kvtp 0.2 1',
-      'tome kvtp 0.1 1',
+      'tome exact 0.2 1',
+      'tome exact 0.1 1',
     ]);
     expect(mergeRows(earlier, [])).toEqual(earlier);
   });

@@ -23,7 +23,7 @@ import { asFolder, loadFixtureRelevance, loadFixtureVlm } from '../fixtures/pack
 
 const settings = {
   method: 'tome',
-  allocation: 'kvtp',
+  allocation: 'exact',
   keepRatio: 0.5,
   temperature: 2,
   minPerFrame: 1,

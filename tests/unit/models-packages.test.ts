@@ -127,7 +127,7 @@ describe('a decoder export with use_cache_branch and num_logits_to_keep, without
     });
     const settings = {
       method: 'tome',
-      allocation: 'kvtp',
+      allocation: 'exact',
       keepRatio: 0.5,
       temperature: 2,
       minPerFrame: 1,

@@ -119,7 +119,7 @@ describe('events', () => {
     setCurrentVideo({ frames: [], info: { duration: 1 } } as unknown as SampledVideo);
     const settings = {
       method: 'tome',
-      allocation: 'kvtp',
+      allocation: 'exact',
       keepRatio: 0.2,
       temperature: 2,
       minPerFrame: 1,

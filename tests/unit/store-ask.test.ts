@@ -1,8 +1,9 @@
+// @vitest-environment happy-dom
 // The ask store: a question streams into its turn after the selection arrives, a pruning change
 // after a question re-runs only the selection, Stop cancels, and a finished run exports as JSON.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useModelsStore } from '../../src/store/models.ts';
-import { DEFAULT_CONTROLS, useAskStore } from '../../src/store/ask.ts';
+import { DEFAULT_CONTROLS, loadControls, useAskStore } from '../../src/store/ask.ts';
 import { setPipelineClient } from '../../src/store/pipeline.ts';
 import type { AskResult, Selection } from '../../src/engine/types.ts';
 import { fakePipeline } from './fake-worker.ts';
@@ -12,7 +13,7 @@ function selection(question: string, keep: number): Selection {
     question,
     settings: {
       method: 'tome',
-      allocation: 'kvtp',
+      allocation: 'exact',
       keepRatio: 0.2,
       temperature: 2,
       minPerFrame: 1,
@@ -153,5 +154,21 @@ describe('ask store', () => {
       error: null,
     });
     expect(fake.cancelled.size).toBe(1);
+  });
+});
+
+describe('saved controls', () => {
+  it("reads settings saved when the exact allocation was called 'kvtp' as 'exact'", () => {
+    localStorage.setItem(
+      'kvtp.settings.v1',
+      JSON.stringify({ allocation: 'kvtp', keepRatio: 0.3 }),
+    );
+    try {
+      expect(loadControls()).toEqual({ ...DEFAULT_CONTROLS, allocation: 'exact', keepRatio: 0.3 });
+      localStorage.setItem('kvtp.settings.v1', JSON.stringify({ allocation: 'paper' }));
+      expect(loadControls().allocation).toBe('paper');
+    } finally {
+      localStorage.removeItem('kvtp.settings.v1');
+    }
   });
 });

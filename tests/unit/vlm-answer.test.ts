@@ -25,7 +25,7 @@ import {
 } from '../../src/vlm/pipeline.ts';
 import { cpuPath } from '../../src/vlm/compute-path.ts';
 import { referenceLogits } from '../../src/vlm/reference.ts';
-import type { AllocationChoice, SelectionSettings } from '../../src/engine/types.ts';
+import type { AllocationMode, SelectionSettings } from '../../src/engine/types.ts';
 import { loadFixtureRelevance, loadFixtureVlm } from '../fixtures/packages.ts';
 
 const ort = onnxRuntime();
@@ -54,7 +54,7 @@ beforeAll(async () => {
 
 const base: SelectionSettings = {
   method: 'tome',
-  allocation: 'kvtp',
+  allocation: 'exact',
   keepRatio: 0.3,
   temperature: 2,
   minPerFrame: 1,
@@ -269,7 +269,7 @@ describe('budgets', () => {
   const L = 3;
   const N = 64;
   const rho = 0.3;
-  const expected = async (choice: AllocationChoice, scores: Float32Array) => {
+  const expected = async (choice: AllocationMode, scores: Float32Array) => {
     if (choice === 'uniform') return L * Math.round(rho * N);
     if (choice !== 'paper') return Math.round(rho * L * N);
     // base.method is ToMe: the reference's ToMe removes floor(N·(1 − r)) tokens of a frame
@@ -277,7 +277,7 @@ describe('budgets', () => {
     const r = Array.from(shares(scores, base.temperature), (p) => L * rho * p);
     return r.reduce((a, x) => a + N - Math.floor(N * Math.max(0, 1 - x)), 0);
   };
-  for (const allocation of ['kvtp', 'paper', 'uniform', 'hard'] as const) {
+  for (const allocation of ['exact', 'paper', 'uniform', 'hard'] as const) {
     it(`${allocation} keeps the total it promises`, async () => {
       const s = { ...base, allocation, keepRatio: rho };
       const { selection, scores } = await selectTokens(
@@ -293,13 +293,13 @@ describe('budgets', () => {
 
   it('a selection that breaks its promise is an error value', () => {
     const shape = { frames: 2, tokens: 4, keepRatio: 0.5 };
-    expect(() => checkPromise('kvtp', shape, [2, 2], [2, 1])).toThrow(
+    expect(() => checkPromise('exact', shape, [2, 2], [2, 1])).toThrow(
       expect.objectContaining({
         code: 'broken-promise',
         message: expect.stringContaining('frame 1'),
       }),
     );
-    expect(() => checkPromise('kvtp', shape, [3, 2], [3, 2])).toThrow(
+    expect(() => checkPromise('exact', shape, [3, 2], [3, 2])).toThrow(
       expect.objectContaining({ code: 'broken-promise' }),
     );
     expect(() => checkPromise('uniform', shape, [2, 2], [2, 2])).not.toThrow();

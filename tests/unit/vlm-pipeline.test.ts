@@ -35,7 +35,7 @@ function frame(t: number, w: number, h: number, seed: number): RgbaFrame {
 
 const settings: SelectionSettings = {
   method: 'tome',
-  allocation: 'kvtp',
+  allocation: 'exact',
   keepRatio: 0.25,
   temperature: 2,
   minPerFrame: 1,
