@@ -24,7 +24,7 @@ import { variantFor, type ModelRefLike } from '../models/resolve.ts';
 import { RelevanceModel } from '../models/relevance.ts';
 import { MemoryStore, OpfsStore, type ModelStore } from '../models/store.ts';
 import { cacheNames, KvDecoder } from '../vlm/decoder.ts';
-import { TopK } from '../vlm/sample.ts';
+import { TopK } from '../vlm/next-token.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import type { LoadedVlm } from '../vlm/pipeline.ts';
 import { chatTemplateIn, PromptBuilder } from '../vlm/prompt.ts';

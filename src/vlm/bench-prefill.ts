@@ -11,7 +11,7 @@ import type { VlmManifest } from '../models/manifest.ts';
 import type { Ort, OrtSession } from '../models/ort.ts';
 import { cacheNames, KvDecoder } from './decoder.ts';
 import { gpuMeter } from './gpu-meter.ts';
-import { TopK } from './sample.ts';
+import { TopK } from './next-token.ts';
 
 export interface PrefillBenchArgs {
   readonly modelUrl: string;

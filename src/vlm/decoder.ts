@@ -3,7 +3,7 @@
 // in buffers allocated once per question (src/vlm/kv-cache.ts) that ORT writes present.* into in
 // place, the step's token embedding and logits go to preallocated buffers too, the prompt may
 // arrive as a GPU buffer (the spliced embeddings), and per step only the top-K candidates of the
-// logits row come back to the CPU (src/vlm/sample.ts). Must not read the cache or the logits
+// logits row come back to the CPU (src/vlm/next-token.ts). Must not read the cache or the logits
 // back per step there. On wasm everything is CPU tensors: present.* are fed back as past.*.
 
 import type { VlmManifest } from '../models/manifest.ts';
@@ -16,7 +16,7 @@ import { bufferOf, gpuTensor } from './gpu-tensors.ts';
 import { StaticKvCache } from './kv-cache.ts';
 import { StepIo } from './step-io.ts';
 import type { GenerateOptions, GenerateResult, StepRecord } from './generation.ts';
-import { chooseToken, seededRandom, topKCpu, type Candidates, type TopK } from './sample.ts';
+import { chooseToken, seededRandom, topKCpu, type Candidates, type TopK } from './next-token.ts';
 import { decoderContract, optionalFeeds, type DecoderContract } from './decoder-feeds.ts';
 
 export type { GenerateOptions, GenerateResult, StepRecord } from './generation.ts';

@@ -3,7 +3,7 @@
 // every step (src/vlm/gpu-meter.ts). Types only.
 
 import type { GpuTraffic } from './gpu-meter.ts';
-import type { SamplingParams } from './sample.ts';
+import type { SamplingParams } from './next-token.ts';
 
 export interface GenerateOptions extends SamplingParams {
   readonly maxNewTokens: number;

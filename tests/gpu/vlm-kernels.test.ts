@@ -17,7 +17,7 @@ import type { FrameTokens, ReductionMethod } from '../../src/kvtp/types.ts';
 import { chunkOnGpu, spliceOnGpu } from '../../src/vlm/embeds-gpu.ts';
 import { reduceOnGpu } from '../../src/vlm/kept-gpu.ts';
 import { encodeSplice, placeholderPositions, spliceCpu } from '../../src/vlm/splice.ts';
-import { TopK, topKCpu } from '../../src/vlm/sample.ts';
+import { TopK, topKCpu } from '../../src/vlm/next-token.ts';
 
 let ctx: GpuContext;
 let pipelines: PipelineCache;

@@ -1,6 +1,6 @@
 // Next-token candidates from the last row of the logits, on the GPU: the K largest logits with
 // their token ids, in descending order (ties: lower id first). The decode loop reads back K
-// pairs, never the logits. K = 1 is greedy decoding. Must match src/vlm/sample.ts (topKCpu).
+// pairs, never the logits. K = 1 is greedy decoding. Must match src/vlm/next-token.ts (topKCpu).
 
 struct Params {
   vocab: u32,  // logits per row

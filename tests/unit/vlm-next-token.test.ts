@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseToken, seededRandom, topKCpu } from '../../src/vlm/sample.ts';
+import { chooseToken, seededRandom, topKCpu } from '../../src/vlm/next-token.ts';
 
 const candidates = {
   values: Float32Array.from([3, 2, 1, -5]),

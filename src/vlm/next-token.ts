@@ -1,8 +1,8 @@
 // Choosing the next token. The GPU finds the K best candidates of the last logits row
-// (shaders/sample.wgsl) so that only K (value, id) pairs come back per step; the CPU then picks
+// (shaders/top-k.wgsl) so that only K (value, id) pairs come back per step; the CPU then picks
 // greedily, or samples with temperature and top-p among them (seeded).
 
-import shader from '../../shaders/sample.wgsl?raw';
+import shader from '../../shaders/top-k.wgsl?raw';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import { bindBuffers } from '../gpu/pipelines.ts';
 import { uniformLayout } from '../gpu/uniforms.ts';
