@@ -25,12 +25,7 @@ export function intOption(
   min: number,
   max: number,
 ): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got '${value}')`);
-  }
-  return n;
+  return rangeOption(value, name, fallback, [min, max], 'an integer');
 }
 
 /** A number option within [min, max], or `fallback` when absent. */
@@ -41,10 +36,21 @@ export function numberOption(
   min: number,
   max: number,
 ): number {
+  return rangeOption(value, name, fallback, [min, max], 'a number');
+}
+
+function rangeOption(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  [min, max]: [number, number],
+  kind: 'an integer' | 'a number',
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got '${value}')`);
+  const valid = kind === 'an integer' ? Number.isInteger(n) : Number.isFinite(n);
+  if (!valid || n < min || n > max) {
+    throw new UsageError(`--${name} must be ${kind} from ${min} to ${max} (got '${value}')`);
   }
   return n;
 }

@@ -28,6 +28,43 @@ const allocations: [AllocationMode, string][] = [
   ['hard', 'Hard keyframes'],
 ];
 
+const heads: [ScoreHead, string][] = [
+  ['logit', 'SigLIP logit'],
+  ['learned', 'Learned predictor'],
+];
+
+/** A labelled select over `options` ([value, label] pairs). */
+function Choice<T extends string>({
+  label,
+  value,
+  options,
+  disabled = false,
+  onChange,
+}: {
+  label: string;
+  value: T;
+  options: readonly (readonly [T, string])[];
+  disabled?: boolean;
+  onChange: (value: T) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <select
+        value={value}
+        disabled={disabled}
+        onChange={(e) => onChange(e.currentTarget.value as T)}
+      >
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function Controls({
   values,
   onChange,
@@ -49,33 +86,19 @@ export function Controls({
   return (
     <fieldset className="controls">
       <legend>Token pruning</legend>
-      <label>
-        Reduction
-        <select
-          value={values.method}
-          onChange={(e) => onChange({ method: e.currentTarget.value as ReductionMethod })}
-        >
-          {methods.map(([v, label]) => (
-            <option key={v} value={v}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Allocation
-        <select
-          value={values.allocation}
-          disabled={!pruning}
-          onChange={(e) => onChange({ allocation: e.currentTarget.value as AllocationMode })}
-        >
-          {allocations.map(([v, label]) => (
-            <option key={v} value={v}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </label>
+      <Choice
+        label="Reduction"
+        value={values.method}
+        options={methods}
+        onChange={(method) => onChange({ method })}
+      />
+      <Choice
+        label="Allocation"
+        value={values.allocation}
+        options={allocations}
+        disabled={!pruning}
+        onChange={(allocation) => onChange({ allocation })}
+      />
       <label className="wide">
         Keep ratio <output>{Math.round(values.keepRatio * 100)}%</output>
         <input
@@ -120,17 +143,13 @@ export function Controls({
           }}
         />
       </label>
-      <label>
-        Relevance
-        <select
-          value={values.head}
-          disabled={!learnedHead}
-          onChange={(e) => onChange({ head: e.currentTarget.value as ScoreHead })}
-        >
-          <option value="logit">SigLIP logit</option>
-          <option value="learned">Learned predictor</option>
-        </select>
-      </label>
+      <Choice
+        label="Relevance"
+        value={values.head}
+        options={heads}
+        disabled={!learnedHead}
+        onChange={(head) => onChange({ head })}
+      />
       <label>
         Frames
         <input

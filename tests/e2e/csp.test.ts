@@ -10,6 +10,7 @@ import { openSession } from '../../cli/browser.ts';
 import type { AskSettings } from '../../src/engine/types.ts';
 import type { OpenResult } from '../../src/worker/protocol.ts';
 import { testVideo } from '../fixtures/videos.ts';
+import { FIXTURE_SETTINGS } from './fixture-ask.ts';
 
 /** A server on 127.0.0.1 (another host than the app's localhost) that logs what reaches it. */
 let other: Server;
@@ -34,14 +35,9 @@ afterAll(async () => {
 });
 
 const settings: AskSettings = {
-  method: 'tome',
-  allocation: 'exact',
+  ...FIXTURE_SETTINGS,
   keepRatio: 0.5,
-  temperature: 2,
-  minPerFrame: 1,
-  head: 'logit',
-  seed: 0,
-  generation: { maxTokens: 2, temperature: 0, topP: 1 },
+  generation: { ...FIXTURE_SETTINGS.generation, maxTokens: 2 },
 };
 
 /** From the page: whether a fetch of `url` went through, and the refusals the page saw. */

@@ -27,6 +27,7 @@ import type {
 } from '../../src/worker/protocol.ts';
 import { startHub, type HubRequest, type HubServer } from '../fixtures/hub-server.ts';
 import { testVideo } from '../fixtures/videos.ts';
+import { FIXTURE_SETTINGS } from './fixture-ask.ts';
 
 const run = promisify(execFile);
 const FIXTURE = new URL('../../public/models/fixture-vlm/', import.meta.url).pathname;
@@ -70,14 +71,9 @@ afterAll(async () => {
 beforeEach(() => hub.reset());
 
 const settings: AskSettings = {
-  method: 'tome',
-  allocation: 'exact',
+  ...FIXTURE_SETTINGS,
   keepRatio: 0.5,
-  temperature: 2,
-  minPerFrame: 1,
-  head: 'logit',
-  seed: 0,
-  generation: { maxTokens: 2, temperature: 0, topP: 1 },
+  generation: { ...FIXTURE_SETTINGS.generation, maxTokens: 2 },
 };
 const hubRef = (name: string): ModelRef => ({
   kind: 'hub',

@@ -19,25 +19,16 @@ import {
   type LoadedVlm,
 } from '../../src/vlm/pipeline.ts';
 import { cpuPath } from '../../src/vlm/compute-path.ts';
-import { asFolder, loadFixtureRelevance, loadFixtureVlm } from '../fixtures/packages.ts';
+import {
+  asFolder,
+  HALF_TOME,
+  loadFixtureRelevance,
+  loadFixtureVlm,
+  patternFrames,
+} from '../fixtures/packages.ts';
 
-const settings = {
-  method: 'tome',
-  allocation: 'exact',
-  keepRatio: 0.5,
-  temperature: 2,
-  minPerFrame: 1,
-  head: 'logit',
-  seed: 0,
-} as const;
-
-function frames() {
-  return [0, 1, 2].map((i) => {
-    const rgba = new Uint8Array(80 * 48 * 4);
-    for (let j = 0; j < rgba.length; j++) rgba[j] = (j * 13 + i * 71) % 251;
-    return { t: i + 0.5, width: 80, height: 48, rgba };
-  });
-}
+const settings = HALF_TOME;
+const frames = () => patternFrames(1);
 
 let f32: { vlm: LoadedVlm; rel: RelevanceModel };
 let f16: { vlm: LoadedVlm; rel: RelevanceModel };

@@ -20,7 +20,12 @@ import {
 import { CHAT_TEMPLATE_FILES, chatTemplateIn } from '../../src/vlm/prompt.ts';
 import { referenceLogits } from '../../src/vlm/reference.ts';
 import { cpuPath } from '../../src/vlm/compute-path.ts';
-import { loadFixtureRelevance, loadFixtureVlm } from '../fixtures/packages.ts';
+import {
+  HALF_TOME,
+  loadFixtureRelevance,
+  loadFixtureVlm,
+  patternFrames,
+} from '../fixtures/packages.ts';
 
 const PUBLIC = new URL('../../public/models/', import.meta.url);
 const text = (path: string) => readFileSync(new URL(path, PUBLIC), 'utf8');
@@ -120,20 +125,8 @@ describe('a decoder export with use_cache_branch and num_logits_to_keep, without
 
   it('answers a question as the same weights behind the other interface do', async () => {
     const ort = onnxRuntime();
-    const frames = [0, 1, 2].map((i) => {
-      const rgba = new Uint8Array(80 * 48 * 4);
-      for (let j = 0; j < rgba.length; j++) rgba[j] = (j * 13 + i * 71) % 251;
-      return { t: i * 2 + 0.5, width: 80, height: 48, rgba };
-    });
-    const settings = {
-      method: 'tome',
-      allocation: 'exact',
-      keepRatio: 0.5,
-      temperature: 2,
-      minPerFrame: 1,
-      head: 'logit',
-      seed: 0,
-    } as const;
+    const frames = patternFrames(2);
+    const settings = HALF_TOME;
     const answers = [];
     for (const vlm of [base, other]) {
       const video = await encodeVideo(ort, vlm, relevance, frames, 6);
