@@ -4,7 +4,7 @@
 // frame (`onSeek`); the player's time is marked as a vertical line.
 import type { KeyboardEvent } from 'react';
 import type { Selection } from '../engine/types.ts';
-import { formatTime } from './format.ts';
+import { formatTime, timeTicks } from './format.ts';
 
 const W = 1000;
 const H = 150;
@@ -39,7 +39,7 @@ export function Timeline({
   const curve = frames.map(
     (f, i) => `${i ? 'L' : 'M'}${x(f.t).toFixed(1)},${y(f.score).toFixed(1)}`,
   );
-  const ticks = Array.from({ length: 5 }, (_, i) => (span * i) / 4);
+  const { ticks, decimals } = timeTicks(span);
   const pick = (i: number) => {
     onPick?.(i);
     onSeek?.(frames[i]!.t);
@@ -64,8 +64,17 @@ export function Timeline({
           className="axis"
         />
         {ticks.map((t) => (
-          <text key={t} x={x(t)} y={H - 6} className="tick" textAnchor="middle">
-            {formatTime(t, 0)}
+          <text
+            key={t}
+            x={x(t)}
+            y={H - 6}
+            className="tick"
+            // the last label ends at the axis' end rather than past the picture's edge
+            textAnchor={
+              x(t) > W - PAD.right - 20 ? 'end' : x(t) < PAD.left + 20 ? 'start' : 'middle'
+            }
+          >
+            {formatTime(t, decimals)}
           </text>
         ))}
         {frames.map((f, i) => {

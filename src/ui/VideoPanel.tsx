@@ -42,7 +42,7 @@ export function VideoPanel({ selection = null }: { selection?: Selection | null 
       {!pending && stats && (
         <p className="hint">
           {frames.length} frames sampled in {(stats.elapsedMs / 1000).toFixed(1)} s (
-          {stats.decodedSamples} samples decoded)
+          {stats.decodedSamples} frames decoded)
         </p>
       )}
       {preparing && (

@@ -1,5 +1,16 @@
 // Formatting for people: times, sizes, durations.
 
+/** Round times for a time axis from 0 to `span` seconds, at most `most` of them, and the decimals their labels need. */
+export function timeTicks(span: number, most = 6): { ticks: number[]; decimals: number } {
+  const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
+  const step =
+    steps.find((s) => Math.floor(span / s + 1e-9) < most) ??
+    Math.ceil(span / (most - 1) / 3600) * 3600;
+  const ticks: number[] = [];
+  for (let i = 0; i * step <= span + 1e-9; i++) ticks.push(Math.round(i * step * 10) / 10);
+  return { ticks, decimals: step < 1 ? 1 : 0 };
+}
+
 /** 75.25 → "1:15.3"; 3725 → "1:02:05.0" (rounded in whole units, so never "0:60.0"). */
 export function formatTime(seconds: number, decimals = 1): string {
   if (!Number.isFinite(seconds)) return '–';
