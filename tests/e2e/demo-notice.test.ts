@@ -63,7 +63,7 @@ describe('kvtp ask', () => {
     return JSON.parse(stdout) as {
       model: string;
       notices: { code: string; message: string }[];
-      selection: { settings: { allocation: string } };
+      settings: { allocation: string };
     };
   };
 
@@ -77,7 +77,7 @@ describe('kvtp ask', () => {
     // 'kvtp' is the exact allocation's name from before it had one name everywhere.
     const known = await ask(sample, '--allocation', 'kvtp');
     expect(known.model).toBe('demo-vlm');
-    expect(known.selection.settings.allocation).toBe('exact');
+    expect(known.settings.allocation).toBe('exact');
     expect(known.notices.map((n) => n.code)).not.toContain('demo-model');
   });
 });
