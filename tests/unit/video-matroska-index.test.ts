@@ -14,7 +14,7 @@ import {
 } from '../../src/video/matroska-index.ts';
 
 type Bytes = Uint8Array | readonly number[];
-function concat(...parts: Bytes[]): Uint8Array {
+function concat(...parts: Bytes[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -80,7 +80,7 @@ const segmentHead = [el(ID.info, uint(0x2ad7b1, 1000)), el(ID.tracks, [0xae, 0x8
 const file = (...clusters: Bytes[]) => concat(header, el(ID.segment, ...segmentHead, ...clusters));
 
 function blob(bytes: Uint8Array, reads: [number, number][] = []): BlobLike {
-  const whole = new Blob([bytes]);
+  const whole = new Blob([bytes.slice()]);
   return {
     size: bytes.length,
     slice(start, end) {
