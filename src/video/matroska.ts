@@ -54,8 +54,13 @@ export async function demuxMatroska(
   options: MatroskaOptions = {},
 ): Promise<DemuxedVideo> {
   const { name, size } = source;
+  // Progress is how far the frames have been listed: the walk's position, or the furthest byte
+  // mediabunny's packet listing has read. mediabunny's header reads (the Cues at the end of the
+  // file among them) are not progress.
   let furthest = 0;
+  let listing = false;
   const reached = (pos: number) => {
+    if (!listing) return;
     furthest = Math.max(furthest, pos);
     onProgress?.(Math.min(furthest, size), size);
   };
@@ -84,6 +89,7 @@ export async function demuxMatroska(
     const timescale = await track.getTimeResolution();
     const facts =
       options.index === 'mediabunny' ? 'asked for mediabunny' : walkFacts(track, timescale);
+    listing = true;
     const walk =
       typeof facts === 'string'
         ? ({ kind: 'unwalkable', reason: facts } as const)

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ByteSource, type BlobLike } from '../../src/video/byte-source.ts';
 import {
   DEFAULT_READ_SIZES,
+  EBML_ID,
   parseHead,
   walkBlocks,
   type BlockIndex,
@@ -51,19 +52,11 @@ const unknownSize = (id: number, width: 1 | 2 | 8, ...children: Bytes[]) =>
 const uint = (id: number, v: number) => el(id, v < 256 ? [v] : [v >> 8, v & 0xff]);
 
 const ID = {
-  ebml: 0x1a45dfa3,
+  ...EBML_ID,
   docType: 0x4282,
-  segment: 0x18538067,
   info: 0x1549a966,
   tracks: 0x1654ae6b,
   cues: 0x1c53bb6b,
-  cluster: 0x1f43b675,
-  timestamp: 0xe7,
-  simpleBlock: 0xa3,
-  blockGroup: 0xa0,
-  block: 0xa1,
-  blockDuration: 0x9b,
-  referenceBlock: 0xfb,
   void: 0xec,
 };
 const VIDEO = 1;
