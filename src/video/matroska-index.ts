@@ -48,19 +48,29 @@ const RESYNC_BYTES = 2 * 2 ** 20;
 const HEAD_BYTES = 12 + 11;
 
 export interface ReadSizes {
-  /** Bytes read at a header when the blocks around it are small (many headers in one read). */
+  /**
+   * Bytes read at a header among small blocks; doubled at each such read, up to `most` and to
+   * 1/128 of the file (progress then moves in steps under 1 %).
+   */
   readonly ahead: number;
+  readonly most: number;
   /** Bytes read at a header right after a large block (the next header is likely alone). */
   readonly afterLarge: number;
   /** A block at least this large counts as large. */
   readonly large: number;
 }
 
-/** Chosen on the 30-minute VP9 WebM of bench:ingest and a 720p 8 Mbit/s one (see README). */
+/**
+ * Chosen by measuring (README, Benchmarks): on the 30-minute VP9 WebM of bench:ingest (3.4 KB a
+ * frame) every read holds many headers, and a read costs about a millisecond in Chromium's
+ * worker, so the reads grow to 4 MiB (as sample-bytes.ts batches) or 1/128 of the file; on a 720p 8 Mbit/s recording
+ * (30 KB a frame) each header is read with 4 KiB and the frame's data is jumped over.
+ */
 export const DEFAULT_READ_SIZES: ReadSizes = {
-  ahead: 64 * 1024,
-  afterLarge: 4 * 1024,
-  large: 16 * 1024,
+  ahead: 64 * 2 ** 10,
+  most: 4 * 2 ** 20,
+  afterLarge: 4 * 2 ** 10,
+  large: 16 * 2 ** 10,
 };
 
 /** The video frames in decode (file) order, as typed columns. */
@@ -138,27 +148,32 @@ export function parseHead(b: Uint8Array, i: number, at: number): ElementHead | '
   return { id, start: at, data: at + head, size: allOnes ? null : size };
 }
 
-/** A buffer of the file's bytes at one place, refilled at a new place when a read falls outside. */
+/**
+ * A buffer of the file's bytes at one place, refilled at a new place when a read falls outside:
+ * with a little after a large block (whose data was jumped over), else with more each time.
+ */
 class Window {
   private start = 0;
   private bytes = new Uint8Array(0);
   private furthest = 0;
-  /** Bytes to read on the next refill. */
-  ahead: number;
+  private ahead = 0;
+  private lastSkipped = 0;
 
   constructor(
     private readonly source: ByteSource,
     private readonly sizes: ReadSizes,
     private readonly onProgress?: (done: number, total: number) => void,
-  ) {
-    this.ahead = sizes.ahead;
-  }
+  ) {}
 
   /** Up to `length` bytes at `at` (fewer only at the end of the file), and their index in them. */
   async at(at: number, length: number): Promise<{ b: Uint8Array; i: number; end: number }> {
     const i = at - this.start;
     const end = this.start + this.bytes.length;
     if (i < 0 || (at + length > end && end < this.source.size)) {
+      const { ahead, afterLarge, large } = this.sizes;
+      const most = Math.max(ahead, Math.min(this.sizes.most, Math.floor(this.source.size / 128)));
+      this.ahead =
+        this.lastSkipped >= large ? afterLarge : Math.min(most, Math.max(ahead, this.ahead * 2));
       this.start = at;
       this.bytes = await this.source.read(at, Math.max(length, this.ahead));
       this.furthest = Math.max(this.furthest, at + this.bytes.length);
@@ -168,9 +183,9 @@ class Window {
     return { b: this.bytes, i, end };
   }
 
-  /** The next refill follows a skipped element of `size` bytes: after a large one, read little. */
+  /** The walk went past an element of `size` bytes. */
   skipped(size: number) {
-    this.ahead = size >= this.sizes.large ? this.sizes.afterLarge : this.sizes.ahead;
+    this.lastSkipped = size;
   }
 }
 
