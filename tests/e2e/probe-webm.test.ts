@@ -39,6 +39,7 @@ const PLAYABLE: [VideoName, 'webm' | 'mkv', number | null][] = [
   ['vp9-webm-lying-duration', 'webm', 4], // the header says 1 s
   ['vp9-webm-junk-tail', 'webm', null], // junk after the last cluster: the resync gives up
   ['vp8-720p-recording', 'webm', null], // 8 Mbit/s: frames jumped over while indexing
+  ['vp8-webm-laced', 'webm', 3], // a laced video block: indexed and read through mediabunny
 ];
 
 describe('WebM and Matroska: kvtp probe agrees with ffprobe', () => {

@@ -181,6 +181,18 @@ describe('Matroska demux agrees with ffprobe', () => {
     expect(former.source.bytesRead).toBeGreaterThanOrEqual(former.source.size);
   });
 
+  it("leaves a laced video block to mediabunny's listing, with the same frames", async () => {
+    const { video, path } = await open('vp8-webm-laced');
+    expect(video!.indexedBy).toEqual({ kind: 'mediabunny', reason: 'laced video blocks' });
+    expect(video!.samples).toBeDefined(); // frames fetched through mediabunny
+    const { table } = video!;
+    const truth = await ffprobe(path);
+    const times = Array.from(presentationOrder(table), (s) => sampleTime(table, s));
+    expect(times.length).toBe(truth.frameTimes.length);
+    times.forEach((t, i) => expect(Math.abs(t - truth.frameTimes[i]!)).toBeLessThan(2e-6));
+    expect(Array.from(table.sync, (k) => k === 1)).toEqual(truth.packets.map((p) => p.key));
+  });
+
   it('measures a Duration that lies and does without one', async () => {
     const lying = await open('vp9-webm-lying-duration');
     expect((await ffprobe(lying.path)).duration).toBe(1); // what the header says
