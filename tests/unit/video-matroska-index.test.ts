@@ -320,6 +320,25 @@ describe('walkBlocks', () => {
     expect(rows(await frames(damaged), damaged).map((r) => r.fill)).toEqual([1, 2]);
   });
 
+  it('finishes on damaged bytes anywhere (never stalls), listing only frames inside the file', async () => {
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 256;
+    const outcomes = new Set<string>();
+    for (let n = 0; n < 400; n++) {
+      const bytes = twoClusters.slice();
+      for (let k = 0; k < 1 + (n % 3); k++) {
+        bytes[Math.floor((random() / 256) * bytes.length)] = Math.floor(random());
+      }
+      const { result } = await walk(bytes);
+      outcomes.add(result.kind);
+      if (result.kind !== 'index') continue;
+      for (let i = 0; i < result.index.count; i++) {
+        expect(result.index.offset[i]! + result.index.size[i]!).toBeLessThanOrEqual(bytes.length);
+      }
+    }
+    expect(outcomes.has('index')).toBe(true);
+  });
+
   it('jumps over frame data: large frames are indexed from a small part of the file', async () => {
     const big = 256 * 1024;
     const clusters = Array.from({ length: 4 }, (_, c) =>
