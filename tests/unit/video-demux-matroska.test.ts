@@ -181,6 +181,14 @@ describe('Matroska demux agrees with ffprobe', () => {
     expect(former.source.bytesRead).toBeGreaterThanOrEqual(former.source.size);
   });
 
+  it('gives the whole frames of a file cut inside its first cluster', async () => {
+    const { video, path } = await open('vp9-webm-cut-early');
+    const truth = await ffprobePackets(path, video!.table.timescale);
+    expect(truth.length).toBeGreaterThan(0);
+    expect(video!.table.count).toBe(truth.length);
+    expect(Array.from(video!.table.cts)).toEqual(truth.map((p) => p.cts));
+  });
+
   it("leaves a laced video block to mediabunny's listing, with the same frames", async () => {
     const { video, path } = await open('vp8-webm-laced');
     expect(video!.indexedBy).toEqual({ kind: 'mediabunny', reason: 'laced video blocks' });
