@@ -9,7 +9,8 @@ export type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, { run: Command; summary: string }> = {
   probe: {
     run: probeCommand,
-    summary: 'probe VIDEO [--frames N] [--json]   container facts and L sampled frame times',
+    summary:
+      'probe VIDEO [--frames N] [--json]   container facts, file size and L sampled frame times',
   },
   ask: {
     run: askCommand,

@@ -1,5 +1,5 @@
 // `kvtp probe VIDEO [--frames N] [--json]`: open the video in the browser pipeline, sample N
-// frames, print {container, codec, width, height, rotation, duration, frames:[{t}]} (as text
+// frames, print {container, codec, width, height, rotation, duration, bytes, frames:[{t}]} (as text
 // instead on a terminal without --json; see ../output.ts). Exit 1 on a file it cannot read, 2 on
 // a usage error.
 
@@ -52,13 +52,15 @@ export async function probeCommand(argv: string[]): Promise<number> {
         height: info.height,
         rotation: info.rotation,
         duration: info.duration,
+        /** The file's size in bytes (width and height are the picture's). */
+        bytes: info.size,
         frames: stamps.map((f) => ({ t: f.t })),
       };
       return out.result(report, () =>
         [
           `${info.name}: ${info.container}, ${info.codec}, ${info.width}×${info.height}` +
             (info.rotation ? `, rotated ${info.rotation}°` : '') +
-            `, ${info.duration.toFixed(2)} s, ${info.frameCount} frames`,
+            `, ${info.duration.toFixed(2)} s, ${info.frameCount} frames, ${info.size} bytes`,
           `sampled ${stamps.length} frames at: ${stamps.map((f) => f.t.toFixed(3)).join(' ')}`,
         ].join('\n'),
       );

@@ -40,6 +40,12 @@ export interface DemuxedVideo {
    * (Matroska: through its demuxer). Without it, sample-bytes.ts reads them by offset and size.
    */
   readonly samples?: (ranges: readonly DecodeRange[]) => AsyncIterable<SampleBytes>;
+  /**
+   * How a Matroska file's frames were listed: from its cluster and block headers (the table's
+   * offsets are the frames' bytes), or through mediabunny's packets, and why (matroska.ts).
+   */
+  readonly indexedBy?:
+    { readonly kind: 'block-headers' } | { readonly kind: 'mediabunny'; readonly reason: string };
   /** Release what the demuxer holds (called once, when sampling ends). */
   readonly close?: () => void;
 }

@@ -1,15 +1,20 @@
-// Demux a WebM or Matroska (MKV) file by byte ranges with mediabunny, behind the same interface
-// mp4box serves for MP4 and MOV: the video track's facts, its sample table (every frame's exact
-// presentation time and keyframe flag, in decode order) and a reader that hands the decoder the
-// frames of planned decode ranges. Every byte goes through the ByteSource (counted, never the
-// whole file at once); mediabunny holds at most one cluster (its cache is bounded) and this
-// module 37 bytes a frame. Audio and other tracks are ignored. Never decodes.
+// Demux a WebM or Matroska (MKV) file by byte ranges, behind the same interface mp4box serves for
+// MP4 and MOV: the video track's facts, its sample table (every frame's exact presentation time,
+// keyframe flag, byte offset and size, in decode order) and, as for MP4, the planned frames read
+// by those offsets (sample-bytes.ts). Every byte goes through the ByteSource (counted, never the
+// whole file at once); the table keeps 37 bytes a frame. Audio and other tracks are ignored.
+// Never decodes.
 //
-// The table comes from the frames themselves, never from the header's Duration (recordings say
-// 0, nothing, or a wrong number) nor from the Cues (often missing): mediabunny walks the clusters
-// one after the other, whatever their sizes (unknown sizes in live-muxed files included). Seeking
-// to a decode range uses the Cues where the file has them, else the cluster positions the walk
-// has seen.
+// mediabunny, a well-kept library, reads the header: the EBML DocType, Info, Tracks, CodecPrivate
+// and the WebCodecs configuration (for VP9 and AV1 from the first frame, so it reads the first
+// cluster). It has no way to list blocks without reading each cluster whole, so the frame index
+// comes from our own walk over cluster and block headers (matroska-index.ts), which jumps over
+// every frame's data. The table comes from the frames themselves, never from the header's
+// Duration (recordings say 0, nothing, or a wrong number) nor from the Cues (often missing), and
+// needs neither to seek: each frame's byte range is known. A file the walk does not understand
+// (laced video, a header-stripping ContentEncoding, a block before its cluster's Timestamp) is
+// indexed the former way instead, through mediabunny's packets (`indexedBy` says which), and its
+// frames are then fetched through mediabunny too, by the Cues where the file has them.
 
 import {
   CustomSource,
@@ -23,6 +28,7 @@ import {
 import type { ByteSource } from './byte-source.ts';
 import type { DemuxedVideo } from './demux.ts';
 import { videoErrors } from './errors.ts';
+import { walkBlocks, type BlockIndex, type ReadSizes } from './matroska-index.ts';
 import type { DecodeRange } from './plan.ts';
 import type { SampleBytes } from './sample-bytes.ts';
 import type { SampleTable } from './sample-table.ts';
@@ -35,12 +41,29 @@ export function isEbml(head: Uint8Array): boolean {
 /** What mediabunny may keep of the file at once; a cluster larger than this is still read. */
 const CACHE_BYTES = 8 * 2 ** 20;
 
+/** How to list the frames: by the block walk (the default), or through mediabunny's packets. */
+export interface MatroskaOptions {
+  readonly index?: 'block-headers' | 'mediabunny';
+  /** The walk's read sizes (matroska-index.ts); for measuring them. */
+  readonly readSizes?: ReadSizes;
+}
+
 export async function demuxMatroska(
   source: ByteSource,
   onProgress?: (done: number, total: number) => void,
+  options: MatroskaOptions = {},
 ): Promise<DemuxedVideo> {
   const { name, size } = source;
+  // Progress is how far the frames have been listed: the walk's position, or the furthest byte
+  // mediabunny's packet listing has read. mediabunny's header reads (the Cues at the end of the
+  // file among them) are not progress.
   let furthest = 0;
+  let listing = false;
+  const reached = (pos: number) => {
+    if (!listing) return;
+    furthest = Math.max(furthest, pos);
+    onProgress?.(Math.min(furthest, size), size);
+  };
   let failure: unknown = null;
   const input = new Input({
     formats: [WEBM, MATROSKA],
@@ -48,8 +71,7 @@ export async function demuxMatroska(
       getSize: () => size,
       read: async (start, end) => {
         const bytes = await source.read(start, end - start);
-        furthest = Math.max(furthest, start + bytes.length);
-        onProgress?.(Math.min(furthest, size), size);
+        reached(start + bytes.length);
         return bytes;
       },
       maxCacheSize: CACHE_BYTES,
@@ -62,10 +84,25 @@ export async function demuxMatroska(
     const container = format === WEBM ? 'webm' : 'mkv';
     const track = await videoTrack(input, name);
     const config = await decoderConfigOf(track, name);
-    const sink = new EncodedPacketSink(track);
     // Ticks of the segment's TimestampScale (1 ms in most files): every frame time is a whole
     // number of them, so the table's times are exact.
-    const table = await scanFrames(sink, await track.getTimeResolution(), name);
+    const timescale = await track.getTimeResolution();
+    const facts =
+      options.index === 'mediabunny' ? 'asked for mediabunny' : walkFacts(track, timescale);
+    listing = true;
+    const walk =
+      typeof facts === 'string'
+        ? ({ kind: 'unwalkable', reason: facts } as const)
+        : await walkBlocks(source, {
+            ...facts,
+            ...(options.readSizes ? { sizes: options.readSizes } : {}),
+            onProgress: (done) => reached(done),
+          });
+    const sink = new EncodedPacketSink(track);
+    const table =
+      walk.kind === 'index'
+        ? frameTable(walk.index, timescale, name)
+        : frameTable(await packetFrames(sink, timescale), timescale, name);
     onProgress?.(size, size);
     if (failure) throw failure;
     const video: DemuxedVideo = {
@@ -78,7 +115,12 @@ export async function demuxMatroska(
       table,
       description: descriptionOf(config),
       config,
-      samples: (ranges) => rangeSamples(sink, table, ranges, name),
+      ...(walk.kind === 'index'
+        ? { indexedBy: { kind: 'block-headers' } as const }
+        : {
+            indexedBy: { kind: 'mediabunny', reason: walk.reason } as const,
+            samples: (ranges: readonly DecodeRange[]) => rangeSamples(sink, table, ranges, name),
+          }),
       close: () => input.dispose(),
     };
     return video;
@@ -123,16 +165,39 @@ function descriptionOf(config: VideoDecoderConfig): Uint8Array | null {
   return new Uint8Array(d).slice();
 }
 
+/** The internals of mediabunny's track the walk needs: its TrackNumber and DefaultDuration. */
+interface InternalTrack {
+  readonly id: number;
+  readonly defaultDurationNs: number | null;
+  readonly decodingInstructions: readonly unknown[];
+  readonly segment: unknown;
+  readonly demuxer: { readonly segments: readonly unknown[] };
+}
+
 /**
- * Every frame's time, duration and keyframe flag, in decode order, from the cluster and block
- * headers (no frame data is kept). A frame's duration is the gap to the next shown frame; the
- * last one keeps its own (BlockDuration or DefaultDuration) or, without one, the one before it.
+ * What the block walk needs to know of the track (DefaultDuration in ticks), or why the file must
+ * be indexed through mediabunny's packets instead: mediabunny's public API gives neither the
+ * TrackNumber of a block nor the DefaultDuration, so they are read from its track object.
  */
-async function scanFrames(
-  sink: EncodedPacketSink,
+function walkFacts(
+  track: InputVideoTrack,
   timescale: number,
-  name: string,
-): Promise<SampleTable> {
+): { track: number; defaultDuration: number } | string {
+  const internal = (track as unknown as { _backing?: { internalTrack?: InternalTrack } })._backing
+    ?.internalTrack;
+  if (!internal || typeof internal.id !== 'number' || !internal.demuxer) {
+    return 'mediabunny does not show the track number';
+  }
+  if (internal.decodingInstructions.length > 0) {
+    return 'the track has a ContentEncoding (header stripping)';
+  }
+  if (internal.segment !== internal.demuxer.segments[0]) return 'the track is in a later Segment';
+  const ns = internal.defaultDurationNs;
+  return { track: internal.id, defaultDuration: ns ? Math.round((ns * timescale) / 1e9) : 0 };
+}
+
+/** The frames as mediabunny lists them (reading each cluster whole); its offsets are sequence numbers. */
+async function packetFrames(sink: EncodedPacketSink, timescale: number): Promise<BlockIndex> {
   const cols = { cts: new Grow(), duration: new Grow(), seq: new Grow(), sync: [] as number[] };
   for await (const p of sink.packets(undefined, undefined, { metadataOnly: true })) {
     cols.cts.push(Math.round(p.timestamp * timescale));
@@ -141,14 +206,31 @@ async function scanFrames(
     cols.sync.push(p.type === 'key' ? 1 : 0);
   }
   const count = cols.sync.length;
+  return {
+    count,
+    cts: cols.cts.done(),
+    duration: cols.duration.done(),
+    // Frames are then fetched through mediabunny, not by offset: the offset column holds its
+    // sequence number of each frame (unique, increasing in decode order).
+    offset: cols.seq.done(),
+    size: new Uint32Array(count),
+    sync: Uint8Array.from(cols.sync),
+  };
+}
+
+/**
+ * The sample table of the frames, in decode order. A frame's duration is the gap to the next
+ * shown frame; the last one keeps its own (BlockDuration or DefaultDuration) or, without one, the
+ * one before it.
+ */
+function frameTable(frames: BlockIndex, timescale: number, name: string): SampleTable {
+  const { count, cts, duration } = frames;
   if (count === 0) {
     throw videoErrors.corrupt(
       name,
       'it has a header but no frames after it (a cut-off recording?)',
     );
   }
-  const cts = cols.cts.done();
-  const duration = cols.duration.done();
   const shown = Uint32Array.from({ length: count }, (_, i) => i).sort(
     (a, b) => cts[a]! - cts[b]! || a - b,
   );
@@ -164,11 +246,9 @@ async function scanFrames(
     dts: Float64Array.from({ length: count }, (_, i) => i),
     cts,
     duration,
-    // Matroska frames are fetched through the demuxer, not by offset: the offset column holds
-    // mediabunny's sequence number of each frame (unique, increasing in decode order).
-    offset: cols.seq.done(),
-    size: new Uint32Array(count),
-    sync: Uint8Array.from(cols.sync),
+    offset: frames.offset,
+    size: frames.size,
+    sync: frames.sync,
     start,
     end,
   };

@@ -1,7 +1,8 @@
 // sampleVideo: the video path end to end, in the pipeline worker. Demux by byte ranges (MP4/MOV
-// with mp4box, WebM/MKV with mediabunny) → plan which L frames to keep and which GOP ranges to
-// decode → decode them with WebCodecs → keep the picked frames as upright, scaled ImageBitmaps. On failure or cancellation every frame and
-// bitmap made so far is closed before the error propagates; nothing is left open.
+// with mp4box, WebM/MKV with mediabunny's header and matroska-index.ts's block walk) → plan which L
+// frames to keep and which GOP ranges to decode → decode them with WebCodecs → keep the picked
+// frames as upright, scaled ImageBitmaps. On failure or cancellation every frame and bitmap made so
+// far is closed before the error propagates; nothing is left open.
 
 import { throwIfAborted } from '../core/errors.ts';
 import { ByteSource } from './byte-source.ts';

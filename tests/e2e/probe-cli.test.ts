@@ -1,6 +1,7 @@
 // The real `kvtp probe` command: its JSON on stdout and its exit codes, for a good file, every bad
 // input, bad arguments (exit 2, before any browser starts) and a missing file.
 import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ffprobe } from '../fixtures/ffprobe.ts';
@@ -18,7 +19,7 @@ function kvtp(...args: string[]): Promise<{ code: number; stdout: string; stderr
 }
 
 describe('kvtp probe VIDEO --json', () => {
-  it('prints {container, codec, width, height, rotation, duration, frames:[{t}]} and exits 0', async () => {
+  it('prints {container, codec, width, height, rotation, duration, bytes, frames:[{t}]} and exits 0', async () => {
     const path = await testVideo('h264-rotate-90');
     const { code, stdout } = await kvtp('probe', path, '--frames', '8', '--json');
     expect(code).toBe(0);
@@ -30,6 +31,7 @@ describe('kvtp probe VIDEO --json', () => {
       'height',
       'rotation',
       'duration',
+      'bytes',
       'frames',
     ]);
     const truth = await ffprobe(path);
@@ -40,6 +42,7 @@ describe('kvtp probe VIDEO --json', () => {
       height: truth.height,
       rotation: 90,
       duration: truth.duration,
+      bytes: statSync(path).size,
     });
     const frames = report.frames as { t: number }[];
     expect(frames).toHaveLength(8);
@@ -55,8 +58,13 @@ describe('kvtp probe VIDEO --json', () => {
       const path = await testVideo(name);
       const { code, stdout } = await kvtp('probe', path, '--frames', '16', '--json');
       expect(code).toBe(0);
-      const report = JSON.parse(stdout) as { duration: number; frames: { t: number }[] };
+      const report = JSON.parse(stdout) as {
+        duration: number;
+        bytes: number;
+        frames: { t: number }[];
+      };
       const truth = await ffprobe(path);
+      expect(report.bytes).toBe(statSync(path).size);
       const last = truth.frameTimes.at(-1)!;
       expect(report.duration).toBeCloseTo(last + (last - truth.frameTimes.at(-2)!), 2);
       expect(report.frames).toHaveLength(16);

@@ -1,13 +1,16 @@
 // Demux of WebM and Matroska (src/video/matroska.ts, through demux.ts) on ffmpeg-made files,
-// against ffprobe: size, codec, every frame's time and keyframe flag, the measured duration, also
-// for files without Cues or Duration (live-muxed, recorder-like with unknown cluster sizes) and
-// with a Duration that lies; reads are byte ranges bounded by a cluster, with progress to the end;
-// bad inputs give their error codes.
+// against ffprobe: size, codec, every frame's time, keyframe flag, byte position and size, the
+// measured duration, also for files without Cues or Duration (live-muxed, recorder-like with
+// unknown cluster sizes) and with a Duration that lies; the block walk agrees with mediabunny's
+// own walk, frame for frame and byte for byte; reads are byte ranges, a small part of a file of
+// large frames, with progress to the end; bad inputs give their error codes.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ByteSource, type BlobLike } from '../../src/video/byte-source.ts';
 import { demux, type DemuxedVideo } from '../../src/video/demux.ts';
+import { demuxMatroska } from '../../src/video/matroska.ts';
+import { sampleBytes } from '../../src/video/sample-bytes.ts';
 import {
   presentationDuration,
   presentationOrder,
@@ -55,7 +58,36 @@ const SUPPORTED: [VideoName, Partial<DemuxedVideo>][] = [
   ['vp8-recording', { container: 'webm' }], // and unknown Cluster sizes, one keyframe
   ['vp9-webm-no-cues', { container: 'webm' }],
   ['vp9-webm-lying-duration', { container: 'webm' }], // says 1 s, is 4 s
+  ['vp8-720p-recording', { container: 'webm', codec: 'vp8' }], // 8 Mbit/s, unknown sizes
 ];
+
+/** ffprobe's packets of the video stream in file order: time in ticks, K flag, pos and size. */
+async function ffprobePackets(path: string, timescale: number) {
+  const { stdout } = await promisify(execFile)(
+    'ffprobe',
+    [
+      ...['-v', 'error', '-select_streams', 'v:0', '-of', 'json'],
+      ...['-show_entries', 'packet=pts_time,flags,pos,size', path],
+    ],
+    { maxBuffer: 1 << 26 },
+  );
+  const { packets } = JSON.parse(stdout) as {
+    packets: { pts_time: string; flags: string; pos: string; size: string }[];
+  };
+  return packets.map((p) => ({
+    cts: Math.round(Number(p.pts_time) * timescale),
+    key: p.flags.startsWith('K'),
+    pos: Number(p.pos),
+    size: Number(p.size),
+  }));
+}
+
+/** The same file demuxed with mediabunny's packets listing the frames (the former way). */
+async function openWithMediabunny(name: VideoName) {
+  const source = new ByteSource(await fileBlob(await testVideo(name)), name);
+  const video = await demuxMatroska(source, undefined, { index: 'mediabunny' });
+  return { video, source };
+}
 
 describe('Matroska demux agrees with ffprobe', () => {
   it.each(SUPPORTED)('%s', async (name, expected) => {
@@ -82,6 +114,93 @@ describe('Matroska demux agrees with ffprobe', () => {
     expect(progress.at(-1)).toBe(source.size);
   });
 
+  it.each(SUPPORTED)(
+    '%s: every frame from its block header, as ffprobe and mediabunny list it',
+    async (name) => {
+      const { path, video } = await open(name);
+      const { table } = video!;
+      expect(video!.indexedBy).toEqual({ kind: 'block-headers' });
+      expect(video!.samples).toBeUndefined(); // frames are read by offset, as for MP4
+      const truth = await ffprobePackets(path, table.timescale);
+      const mine = Array.from({ length: table.count }, (_, i) => ({
+        cts: table.cts[i],
+        key: table.sync[i] === 1,
+        // ffprobe's pos is where the block starts: a 1-byte track number, a 2-byte time and the
+        // flags byte come before the frame's data.
+        pos: table.offset[i]! - 4,
+        size: table.size[i],
+      }));
+      expect(mine).toEqual(truth);
+      const former = await openWithMediabunny(name);
+      try {
+        expect(former.video.indexedBy).toEqual({
+          kind: 'mediabunny',
+          reason: 'asked for mediabunny',
+        });
+        const t = former.video.table;
+        expect([t.cts, t.sync, t.duration, t.start, t.end]).toEqual([
+          table.cts,
+          table.sync,
+          table.duration,
+          table.start,
+          table.end,
+        ]);
+      } finally {
+        former.video.close?.();
+      }
+    },
+  );
+
+  it.each(['vp9-webm', 'h264-mkv', 'vp8-recording'] as const)(
+    '%s: the frames read by offset are the bytes mediabunny gives for them',
+    async (name) => {
+      const { video, source } = await open(name);
+      const former = await openWithMediabunny(name);
+      try {
+        const ranges = [{ first: 0, last: video!.table.count - 1 }];
+        const theirs: Uint8Array[] = [];
+        for await (const s of former.video.samples!(ranges)) theirs.push(s.data.slice());
+        const mine: Uint8Array[] = [];
+        for await (const s of sampleBytes(source, video!.table, ranges)) mine.push(s.data.slice());
+        expect(mine.length).toBe(video!.table.count);
+        expect(mine).toEqual(theirs);
+      } finally {
+        former.video.close?.();
+      }
+    },
+  );
+
+  it('indexes a high-bitrate recording without Cues from a small part of its bytes', async () => {
+    const { video, source } = await open('vp8-720p-recording');
+    expect(video!.indexedBy).toEqual({ kind: 'block-headers' });
+    // Frames of ~30 KB, read-ahead of 4 KiB after each: the walk reads a header, jumps the data.
+    expect(source.bytesRead).toBeLessThan(source.size * 0.25);
+    // mediabunny's walk reads every cluster whole.
+    const former = await openWithMediabunny('vp8-720p-recording');
+    former.video.close?.();
+    expect(former.source.bytesRead).toBeGreaterThanOrEqual(former.source.size);
+  });
+
+  it('gives the whole frames of a file cut inside its first cluster', async () => {
+    const { video, path } = await open('vp9-webm-cut-early');
+    const truth = await ffprobePackets(path, video!.table.timescale);
+    expect(truth.length).toBeGreaterThan(0);
+    expect(video!.table.count).toBe(truth.length);
+    expect(Array.from(video!.table.cts)).toEqual(truth.map((p) => p.cts));
+  });
+
+  it("leaves a laced video block to mediabunny's listing, with the same frames", async () => {
+    const { video, path } = await open('vp8-webm-laced');
+    expect(video!.indexedBy).toEqual({ kind: 'mediabunny', reason: 'laced video blocks' });
+    expect(video!.samples).toBeDefined(); // frames fetched through mediabunny
+    const { table } = video!;
+    const truth = await ffprobe(path);
+    const times = Array.from(presentationOrder(table), (s) => sampleTime(table, s));
+    expect(times.length).toBe(truth.frameTimes.length);
+    times.forEach((t, i) => expect(Math.abs(t - truth.frameTimes[i]!)).toBeLessThan(2e-6));
+    expect(Array.from(table.sync, (k) => k === 1)).toEqual(truth.packets.map((p) => p.key));
+  });
+
   it('measures a Duration that lies and does without one', async () => {
     const lying = await open('vp9-webm-lying-duration');
     expect((await ffprobe(lying.path)).duration).toBe(1); // what the header says
@@ -95,7 +214,10 @@ describe('Matroska demux agrees with ffprobe', () => {
     'reads a 20-minute file by cluster-sized byte ranges, each once',
     { timeout: 120_000 },
     async () => {
-      const { video, source, largestRead, path } = await open('vp9-webm-long');
+      const { video, source, largestRead, path, progress } = await open('vp9-webm-long');
+      // Progress follows the walk through the file (mediabunny reads the Cues at its end first).
+      expect(progress[0]).toBeLessThan(source.size / 100);
+      expect(progress.filter((p) => p < source.size / 2).length).toBeGreaterThan(50);
       expect(video!.table.count).toBe((await ffprobe(path)).frameTimes.length);
       expect(video!.table.count).toBe(3600);
       // mediabunny lists a cluster's blocks from the whole cluster: one pass over the file, in
@@ -126,6 +248,12 @@ describe('Matroska demux agrees with ffprobe', () => {
     expect(times.length).toBeGreaterThan(0);
     expect(times.length).toBeLessThanOrEqual(truth.frameTimes.length);
     times.forEach((t, i) => expect(Math.abs(t - truth.frameTimes[i]!)).toBeLessThan(2e-6));
+    // Those of the cut-off last cluster too, up to the last whole one (ffprobe's last packet
+    // is whole here), which mediabunny's walk loses with its cluster.
+    expect(times.length).toBe(truth.frameTimes.length);
+    const former = await openWithMediabunny('vp9-webm-truncated');
+    former.video.close?.();
+    expect(former.video.table.count).toBeLessThan(times.length);
   });
 });
 
