@@ -1,3 +1,4 @@
+// includes: kvtp-common.wgsl kvtp-features-*.wgsl
 // The kept tokens of all frames into one buffer. `gather`: one invocation per (output row, run
 // of CHUNK vectors of it), eight vectors at a time summed in registers over the members and
 // written once (long runs per invocation: on a CPU-emulated GPU an invocation's start-up costs

@@ -1,7 +1,8 @@
-// Shared by the KVTP reduction kernels (prepended to each of their files by src/kvtp/gpu.ts,
-// after the VK/VF vector aliases). Layouts are frame-major: token u of frame f is row f·N + u. A
-// kept token's "assign" entry is its own index; a merged token's is its representative's; a
-// dropped token's is −1. Params mirrors ReduceParams in src/kvtp/gpu-layouts.ts.
+// Shared by the KVTP reduction kernels: each of their files names it on its `// includes:` line
+// and the loader (src/kvtp/wgsl.ts) prepends it; valid WGSL on its own. Layouts are frame-major:
+// token u of frame f is row f·N + u. A kept token's "assign" entry is its own index; a merged
+// token's is its representative's; a dropped token's is −1. Params mirrors ReduceParams in
+// src/kvtp/gpu-layouts.ts.
 
 struct Params {
   frames: u32,      // L
@@ -28,9 +29,4 @@ override WG: u32 = 64u;
 fn cosineOf(dotv: f32, na: f32, nb: f32) -> f32 {
   if (na > 0.0 && nb > 0.0) { return dotv / (na * nb); }
   return 0.0;
-}
-
-/** The dot products of key vector b with a0 … a3. */
-fn dots4K(b: VK, a0: VK, a1: VK, a2: VK, a3: VK) -> vec4<f32> {
-  return vec4<f32>(dotK(b, a0), dotK(b, a1), dotK(b, a2), dotK(b, a3));
 }

@@ -1,3 +1,4 @@
+// includes: kvtp-common.wgsl
 // Where every kept token goes in the gathered sequence, from `assign` (.x: representative or −1)
 // of any method; one invocation per frame walks its N tokens in grid order (O(N), no barriers).
 //   frameCounts   rows of each frame, separators included (needed on the GPU only for

@@ -1,3 +1,4 @@
+// includes: kvtp-common.wgsl kvtp-features-*.wgsl
 // Random reduction in one pass, one workgroup per frame: frame f keeps the k_f tokens with the
 // smallest (hash(seed, f, u), u); `none` is the same with k_f = N. The hash is
 // src/kvtp/reduce-cpu.ts' pcgHash. Steps, with a barrier between each:

@@ -11,6 +11,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import { KernelMethod, ReduceParams, type ReduceParamValues } from './gpu-layouts.ts';
 import type { BindingKind, ChainBuffers, KernelFamily } from './kernels.ts';
 import type { FrameTokens } from './types.ts';
+import type { VectorWidths } from './wgsl.ts';
 
 /** What a chain needs from its backend: the device and compiled kernel families. */
 export interface ChainKernels {
@@ -19,8 +20,7 @@ export interface ChainKernels {
     name: string,
     code: string,
     bindings: BindingKind[],
-    common: boolean,
-    widths: { keys?: number; features?: number },
+    widths?: VectorWidths,
     overrides?: Record<string, number>,
   ): KernelFamily;
 }
@@ -97,9 +97,9 @@ export function encodeTome(c: Chain): GPUBuffer {
   const half = Math.ceil(N / 2);
   const bindings: BindingKind[] = [U, R, R, W, W, W, W, W, W];
   const widths = { keys: Dk, features: D };
-  const family = k.family('tome', tomeWgsl, bindings, true, widths);
+  const family = k.family('tome', tomeWgsl, bindings, widths);
   const { split, tiles } = matchLayout(N, wg);
-  const match = k.family('tome', tomeWgsl, bindings, true, widths, { WG: split * tiles });
+  const match = k.family('tome', tomeWgsl, bindings, widths, { WG: split * tiles });
   const state = [0, 1].map(() => temps.storage(L * (N + 1) * 4, 'tome state'));
   const ckey = temps.storage(L * N * Dk * 4, 'current keys');
   const cval = temps.storage(L * N * D * 4, 'current values');
@@ -157,7 +157,7 @@ export function encodePrumerge(c: Chain): void {
   work[2 * L] = tiles;
   const keepWork = temps.upload(work, 'budgets and tiles');
   const params = temps.uniform(ReduceParams.pack({ ...c.values, tiles }), 'prumerge params');
-  const family = k.family('prumerge', prumergeWgsl, [U, R, R, R, R, W, W, W, W], true, {
+  const family = k.family('prumerge', prumergeWgsl, [U, R, R, R, R, W, W, W, W], {
     keys: Dk,
   });
   const keptList = temps.storage(L * N * 4, 'kept by rank');
@@ -191,7 +191,7 @@ export function encodeImportance(
   wg: number,
 ): void {
   const bindings: BindingKind[] = [U, R, W, W, W];
-  const family = k.family('importance', importanceWgsl, bindings, true, { keys: t.keyDim });
+  const family = k.family('importance', importanceWgsl, bindings, { keys: t.keyDim });
   const params = temps.uniform(reduceValues(t), 'importance params');
   const mean = temps.storage(t.frames * t.keyDim * 4, 'mean keys');
   const group = family.bind([params, keys, mean, out, norms]);
@@ -203,7 +203,7 @@ export function encodeImportance(
 /** Record the Euclidean norm of every [L·N] row of width `width` of `rows` into `out`. */
 export function encodeRowNorms(c: Chain, rows: GPUBuffer, out: GPUBuffer, width: number): void {
   const { k, t, wg } = c;
-  const family = k.family('norms', normsWgsl, [U, R, W], true, { keys: width });
+  const family = k.family('norms', normsWgsl, [U, R, W], { keys: width });
   const params = c.temps.uniform(ReduceParams.pack({ ...c.values, width }), 'norms params');
   const groups = Math.ceil((t.frames * t.tokens) / wg);
   const [x, y] = grid2d(groups, k.ctx.limits.maxComputeWorkgroupsPerDimension);

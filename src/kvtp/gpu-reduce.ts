@@ -160,7 +160,7 @@ export function encodeReduceChain(
       // every invocation of a workgroup with barriers has a cost on a CPU-emulated GPU
       const width = Math.min(wg, Math.max(16, 2 ** Math.ceil(Math.log2(Math.ceil(N / 8)))));
       const bindings: BindingKind[] = [U, R, R, R, R, W, W, W];
-      const family = k.family('random', randomWgsl, bindings, true, { features: D }, { WG: width });
+      const family = k.family('random', randomWgsl, bindings, { features: D }, { WG: width });
       const group = family.bind([base, keepBuf, frameRows, features, sep, assign, rows, out]);
       family.dispatch(enc, 'randomReduce', group, L);
     } else if (method === KernelMethod.Tome) {
@@ -170,7 +170,7 @@ export function encodeReduceChain(
     }
 
     if (method !== KernelMethod.Copy || !layoutKnown) {
-      const layout = k.family('layout', layoutWgsl, [U, R, W, W], true, {});
+      const layout = k.family('layout', layoutWgsl, [U, R, W, W]);
       const lg = layout.bind([base, assign, frameRows, rows]);
       const fx = Math.ceil(L / wg);
       if (!layoutKnown) {
@@ -178,7 +178,7 @@ export function encodeReduceChain(
         layout.dispatch(enc, 'offsets', lg, 1);
       }
       layout.dispatch(enc, 'place', lg, fx);
-      const gather = k.family('gather', gatherWgsl, [U, R, R, R, R, R, R, W], true, {
+      const gather = k.family('gather', gatherWgsl, [U, R, R, R, R, R, R, W], {
         features: D,
       });
       const gg = gather.bind([base, frameRows, rows, members, spans, source, sep, out]);

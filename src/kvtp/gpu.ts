@@ -5,7 +5,6 @@
 // given (reused across runs), else are made per run.
 
 import allocateWgsl from '../../shaders/allocate.wgsl?raw';
-import commonWgsl from '../../shaders/kvtp-common.wgsl?raw';
 import relevanceWgsl from '../../shaders/relevance.wgsl?raw';
 import type { BufferPool } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -19,6 +18,7 @@ import { encodeReduceChain, type ReducedOnGpu, type Separators } from './gpu-red
 import { ChainBuffers, KernelFamily, scratch, type BindingKind } from './kernels.ts';
 import { checkTokens } from './reduce-cpu.ts';
 import { checkScoreInput } from './scores.ts';
+import { kvtpSource, vectorWidth, type VectorWidths } from './wgsl.ts';
 import type {
   Allocation,
   AllocationParams,
@@ -40,15 +40,6 @@ const U: BindingKind = 'uniform';
 const R: BindingKind = 'read';
 const W: BindingKind = 'storage';
 const MODES = { paper: 0, exact: 1, uniform: 2, hard: 3 } as const;
-
-/** WGSL aliases for the key (VK) and feature (VF) vector types, of width 4 or 1. */
-function vectorPrelude(keyWidth: number, featureWidth: number): string {
-  const alias = (name: string, short: string, w: number) =>
-    w === 4
-      ? `alias ${name} = vec4<f32>;\nconst ${name}W: u32 = 4u;\nfn dot${short}(a: ${name}, b: ${name}) -> f32 { return dot(a, b); }`
-      : `alias ${name} = f32;\nconst ${name}W: u32 = 1u;\nfn dot${short}(a: ${name}, b: ${name}) -> f32 { return a * b; }`;
-  return `${alias('VK', 'K', keyWidth)}\n${alias('VF', 'F', featureWidth)}`;
-}
 
 /** ToMe rounds frame budgets need: each round removes min(count − k, floor(count/2)). */
 export function tomeRounds(tokens: number, keep: readonly number[]): number {
@@ -84,24 +75,24 @@ export class GpuKvtp implements KvtpBackend {
   }
 
   /**
-   * A kernel family, compiled once per vector variant: VK (keys) and VF (features) are vec4 when
-   * the width is a multiple of 4, so the inner loops load 16 bytes at a time, and f32 otherwise.
-   * `overrides` replace override constants (WG defaults to 64 where the source declares it).
+   * A kernel family, compiled once per vector variant: with its declared includes (src/kvtp/wgsl.ts),
+   * VK (keys) and VF (features) vec4 when the width is a multiple of 4, so the inner loops load
+   * 16 bytes at a time, and f32 otherwise. `overrides` replace override constants (WG defaults
+   * to 64 where the source declares it).
    */
   family(
     name: string,
     code: string,
     bindings: BindingKind[],
-    common = true,
-    widths: { keys?: number; features?: number } = {},
+    widths: VectorWidths = {},
     overrides: Record<string, number> = {},
   ): KernelFamily {
-    const kw = (widths.keys ?? 1) % 4 === 0 ? 4 : 1;
-    const fw = (widths.features ?? 1) % 4 === 0 ? 4 : 1;
+    const kw = vectorWidth(widths.keys);
+    const fw = vectorWidth(widths.features);
     const key = `${name}:${kw}:${fw}:${JSON.stringify(overrides)}`;
     let f = this.families.get(key);
     if (!f) {
-      const source = common ? `${vectorPrelude(kw, fw)}\n${commonWgsl}\n${code}` : code;
+      const source = kvtpSource(code, widths);
       const constants: Record<string, number> = {
         ...(source.includes('override WG') ? { WG } : {}),
         ...overrides,
@@ -120,7 +111,7 @@ export class GpuKvtp implements KvtpBackend {
     checkScoreInput(input);
     const { frames, windows, dim, head } = input;
     const mlp = head.kind === 'mlp' ? head.weights : null;
-    const family = this.family('relevance', relevanceWgsl, [U, R, R, R, R, R, W], false);
+    const family = this.family('relevance', relevanceWgsl, [U, R, R, R, R, R, W]);
     const params = ScoreParams.pack({
       frames,
       windows,
@@ -159,7 +150,7 @@ export class GpuKvtp implements KvtpBackend {
     // a workgroup no wider than the frames need (a power of two, 32 to 256): idle invocations
     // still wait at every barrier of the reductions
     const wg = Math.min(ALLOCATION_WG_MAX, Math.max(32, 2 ** Math.ceil(Math.log2(L))));
-    const family = this.family('allocate', allocateWgsl, [U, R, W, W, W], false, {}, { WG: wg });
+    const family = this.family('allocate', allocateWgsl, [U, R, W, W, W], {}, { WG: wg });
     const params = AllocParams.pack({
       frames: L,
       tokens: N,
