@@ -1,8 +1,8 @@
 // Shared by the KVTP reduction kernels: each of their files names it on its `// includes:` line
-// and the loader (src/kvtp/wgsl.ts) prepends it; valid WGSL on its own. Layouts are frame-major:
+// and the loader (src/kvtp/gpu/wgsl.ts) prepends it; valid WGSL on its own. Layouts are frame-major:
 // token u of frame f is row f·N + u. A kept token's "assign" entry is its own index; a merged
 // token's is its representative's; a dropped token's is −1. Params mirrors ReduceParams in
-// src/kvtp/gpu-layouts.ts.
+// src/kvtp/gpu/layouts.ts.
 
 struct Params {
   frames: u32,      // L

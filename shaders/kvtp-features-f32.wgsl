@@ -1,6 +1,6 @@
 // Feature vectors of the KVTP kernels as f32: the width is not a multiple of 4. A kernel
 // file that names `kvtp-features-*.wgsl` on its `// includes:` line gets this file or its
-// sibling, chosen by the loader (src/kvtp/wgsl.ts) from the feature width. Valid WGSL on its own.
+// sibling, chosen by the loader (src/kvtp/gpu/wgsl.ts) from the feature width. Valid WGSL on its own.
 
 alias VF = f32;
 /** Floats per VF. */

@@ -1,6 +1,6 @@
 // Key vectors of the KVTP kernels as vec4<f32>: the width is a multiple of 4, so loops load 16
 // bytes at a time. A kernel file that names `kvtp-keys-*.wgsl` on its `// includes:` line gets
-// this file or its sibling, chosen by the loader (src/kvtp/wgsl.ts) from the key width. Valid WGSL
+// this file or its sibling, chosen by the loader (src/kvtp/gpu/wgsl.ts) from the key width. Valid WGSL
 // on its own.
 
 alias VK = vec4<f32>;

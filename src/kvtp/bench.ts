@@ -11,7 +11,7 @@
 import type { GpuContext } from '../gpu/device.ts';
 import { upload } from '../gpu/transfer.ts';
 import { allocateCpu } from './allocate.ts';
-import type { GpuKvtp } from './gpu.ts';
+import type { GpuKvtp } from './gpu/index.ts';
 import { gatherCpu, reduceFramesCpu } from './reduce-cpu.ts';
 import type { FrameTokens, ReductionMethod } from './types.ts';
 

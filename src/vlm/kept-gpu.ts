@@ -2,10 +2,10 @@
 // for the WebGPU pipeline: one dispatch chain (GpuKvtp.encodeReduce), then only the provenance
 // is read back — rows per frame, each row's source, ToMe assignments, PruMerge neighbours — to
 // draw the kept groups. The kept features stay in their GPU buffer for the splice; this module
-// must never read them back (src/kvtp/gpu-read.ts reads the provenance alone).
+// must never read them back (src/kvtp/gpu/read.ts reads the provenance alone).
 
-import type { GpuKvtp } from '../kvtp/gpu.ts';
-import { readProvenance, type Provenance } from '../kvtp/gpu-read.ts';
+import type { GpuKvtp } from '../kvtp/gpu/index.ts';
+import { readProvenance, type Provenance } from '../kvtp/gpu/index.ts';
 import type { FrameTokens, ReduceParams } from '../kvtp/types.ts';
 import { featuresOnGpu } from './gpu-tensors.ts';
 

@@ -19,7 +19,7 @@ import {
   PAPER_SNAP,
   waterFill,
 } from '../../src/kvtp/allocate.ts';
-import { GpuKvtp } from '../../src/kvtp/gpu.ts';
+import { GpuKvtp } from '../../src/kvtp/gpu/index.ts';
 import {
   gatherCpu,
   importanceCpu,

@@ -1,11 +1,11 @@
 // Every WGSL file in shaders/ compiles on the real device (Dawn on SwiftShader) without errors:
 // the shared files and the files without includes on their own, each KVTP kernel file exactly as
-// the loader builds it (src/kvtp/wgsl.ts: its declared includes only, for every vector width).
+// the loader builds it (src/kvtp/gpu/wgsl.ts: its declared includes only, for every vector width).
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../cli/node-gpu.ts';
 import { acquireGpu, type GpuContext } from '../../src/gpu/index.ts';
-import { declaredIncludes, KVTP_INCLUDES, kvtpSource } from '../../src/kvtp/wgsl.ts';
+import { declaredIncludes, KVTP_INCLUDES, kvtpSource } from '../../src/kvtp/gpu/wgsl.ts';
 
 const dir = new URL('../../shaders/', import.meta.url);
 const files = readdirSync(dir)

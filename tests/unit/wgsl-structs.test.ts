@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FieldType, UniformLayout } from '../../src/gpu/uniforms.ts';
-import { AllocParams, ReduceParams, ScoreParams } from '../../src/kvtp/gpu-layouts.ts';
+import { AllocParams, ReduceParams, ScoreParams } from '../../src/kvtp/gpu/layouts.ts';
 import { PreprocessParams } from '../../src/models/preprocess.ts';
 import { TopKParams } from '../../src/vlm/sample.ts';
 import { SpliceParams } from '../../src/vlm/splice.ts';

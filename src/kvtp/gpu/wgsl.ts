@@ -4,11 +4,11 @@
 // otherwise. Every file in shaders/ is valid WGSL on its own or with its includes
 // (tests/gpu/wgsl.test.ts compiles them all).
 
-import common from '../../shaders/kvtp-common.wgsl?raw';
-import featuresF32 from '../../shaders/kvtp-features-f32.wgsl?raw';
-import featuresVec4 from '../../shaders/kvtp-features-vec4.wgsl?raw';
-import keysF32 from '../../shaders/kvtp-keys-f32.wgsl?raw';
-import keysVec4 from '../../shaders/kvtp-keys-vec4.wgsl?raw';
+import common from '../../../shaders/kvtp-common.wgsl?raw';
+import featuresF32 from '../../../shaders/kvtp-features-f32.wgsl?raw';
+import featuresVec4 from '../../../shaders/kvtp-features-vec4.wgsl?raw';
+import keysF32 from '../../../shaders/kvtp-keys-f32.wgsl?raw';
+import keysVec4 from '../../../shaders/kvtp-keys-vec4.wgsl?raw';
 
 /** The files a kernel file may include, by name. */
 export const KVTP_INCLUDES: Readonly<Record<string, string>> = {

@@ -1,23 +1,29 @@
 // The GPU backend: every KVTP operation as WGSL compute, all frames at once, one command
 // encoder per operation and one readback at its end (two for reduce: the row count first).
 // Semantics are those of the CPU reference (src/kvtp/*.ts); floats are f32. The reduction's
-// chain is in gpu-reduce.ts (and gpu-methods.ts); its buffers come from `options.pool` when
+// chain is in chain.ts (and tome.ts); its buffers come from `options.pool` when
 // given (reused across runs), else are made per run.
 
-import allocateWgsl from '../../shaders/allocate.wgsl?raw';
-import relevanceWgsl from '../../shaders/relevance.wgsl?raw';
-import type { BufferPool } from '../gpu/buffers.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import { readbackMany, upload } from '../gpu/transfer.ts';
-import { STORAGE, UNIFORM } from '../gpu/usage.ts';
-import { checkAllocation, effectiveMin, PAPER_SNAP, totalBudget, uniformKeep } from './allocate.ts';
-import { AllocParams, ScoreParams } from './gpu-layouts.ts';
-import { encodeImportance } from './gpu-methods.ts';
-import { readReduced } from './gpu-read.ts';
-import { encodeReduceChain, type ReducedOnGpu, type Separators } from './gpu-reduce.ts';
+import allocateWgsl from '../../../shaders/allocate.wgsl?raw';
+import relevanceWgsl from '../../../shaders/relevance.wgsl?raw';
+import type { BufferPool } from '../../gpu/buffers.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { readbackMany, upload } from '../../gpu/transfer.ts';
+import { STORAGE, UNIFORM } from '../../gpu/usage.ts';
+import {
+  checkAllocation,
+  effectiveMin,
+  PAPER_SNAP,
+  totalBudget,
+  uniformKeep,
+} from '../allocate.ts';
+import { AllocParams, ScoreParams } from './layouts.ts';
+import { encodeImportance } from './tome.ts';
+import { readReduced } from './read.ts';
+import { encodeReduceChain, type ReducedOnGpu, type Separators } from './chain.ts';
 import { ChainBuffers, KernelFamily, scratch, type BindingKind } from './kernels.ts';
-import { checkTokens } from './reduce-cpu.ts';
-import { checkScoreInput } from './scores.ts';
+import { checkTokens } from '../reduce-cpu.ts';
+import { checkScoreInput } from '../scores.ts';
 import { kvtpSource, vectorWidth, type VectorWidths } from './wgsl.ts';
 import type {
   Allocation,
@@ -27,10 +33,10 @@ import type {
   ReduceParams,
   Reduced,
   ScoreInput,
-} from './types.ts';
+} from '../types.ts';
 
-export { readReduced } from './gpu-read.ts';
-export type { ReducedOnGpu } from './gpu-reduce.ts';
+export { readReduced } from './read.ts';
+export type { ReducedOnGpu } from './chain.ts';
 
 /** The widest allocation workgroup; each invocation loops over frames i, i + WG, … */
 const ALLOCATION_WG_MAX = 256;
@@ -75,7 +81,7 @@ export class GpuKvtp implements KvtpBackend {
   }
 
   /**
-   * A kernel family, compiled once per vector variant: with its declared includes (src/kvtp/wgsl.ts),
+   * A kernel family, compiled once per vector variant: with its declared includes (src/kvtp/gpu/wgsl.ts),
    * VK (keys) and VF (features) vec4 when the width is a multiple of 4, so the inner loops load
    * 16 bytes at a time, and f32 otherwise. `overrides` replace override constants (WG defaults
    * to 64 where the source declares it).

@@ -5,21 +5,15 @@
 // Σ k_f plus separators, and without row separators the frame offsets are uploaded rather than
 // computed. Semantics are those of the CPU reference (reduce-cpu.ts).
 
-import gatherWgsl from '../../shaders/gather.wgsl?raw';
-import layoutWgsl from '../../shaders/layout.wgsl?raw';
-import randomWgsl from '../../shaders/random.wgsl?raw';
-import type { BufferPool } from '../gpu/buffers.ts';
-import { KernelMethod, ReduceParams, type ReduceParamValues } from './gpu-layouts.ts';
-import {
-  encodePrumerge,
-  encodeTome,
-  grid2d,
-  type Chain,
-  type ChainKernels,
-} from './gpu-methods.ts';
+import gatherWgsl from '../../../shaders/gather.wgsl?raw';
+import layoutWgsl from '../../../shaders/layout.wgsl?raw';
+import randomWgsl from '../../../shaders/random.wgsl?raw';
+import type { BufferPool } from '../../gpu/buffers.ts';
+import { KernelMethod, ReduceParams, type ReduceParamValues } from './layouts.ts';
+import { encodePrumerge, encodeTome, grid2d, type Chain, type ChainKernels } from './tome.ts';
 import { ChainBuffers, type BindingKind } from './kernels.ts';
-import { checkReduce, checkTokens, PRUMERGE_NEIGHBOURS } from './reduce-cpu.ts';
-import type { FrameTokens, ReduceParams as Budgets, SeparatorMode } from './types.ts';
+import { checkReduce, checkTokens, PRUMERGE_NEIGHBOURS } from '../reduce-cpu.ts';
+import type { FrameTokens, ReduceParams as Budgets, SeparatorMode } from '../types.ts';
 
 /** The GPU buffers of a reduction, for callers that keep the kept tokens on the GPU. */
 /** Each reduction method's kernel code: `none` and `random` copy the rows they keep. */

@@ -3,14 +3,14 @@
 // norms (norms.wgsl). Dispatch sizes come from what the host knows: ToMe's token counts per
 // frame and round follow from the budgets alone, and PruMerge's tiles from k_f.
 
-import importanceWgsl from '../../shaders/importance.wgsl?raw';
-import normsWgsl from '../../shaders/norms.wgsl?raw';
-import prumergeWgsl from '../../shaders/prumerge.wgsl?raw';
-import tomeWgsl from '../../shaders/tome.wgsl?raw';
-import type { GpuContext } from '../gpu/device.ts';
-import { KernelMethod, ReduceParams, type ReduceParamValues } from './gpu-layouts.ts';
+import importanceWgsl from '../../../shaders/importance.wgsl?raw';
+import normsWgsl from '../../../shaders/norms.wgsl?raw';
+import prumergeWgsl from '../../../shaders/prumerge.wgsl?raw';
+import tomeWgsl from '../../../shaders/tome.wgsl?raw';
+import type { GpuContext } from '../../gpu/device.ts';
+import { KernelMethod, ReduceParams, type ReduceParamValues } from './layouts.ts';
 import type { BindingKind, ChainBuffers, KernelFamily } from './kernels.ts';
-import type { FrameTokens } from './types.ts';
+import type { FrameTokens } from '../types.ts';
 import type { VectorWidths } from './wgsl.ts';
 
 /** What a chain needs from its backend: the device and compiled kernel families. */

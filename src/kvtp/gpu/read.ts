@@ -3,10 +3,10 @@
 // with the kept features (`readReduced`) or without them (`readProvenance`, for a pipeline
 // whose kept rows stay on the GPU). The only place the reduction waits on the GPU.
 
-import { readbackMany } from '../gpu/transfer.ts';
-import type { ReducedOnGpu } from './gpu-reduce.ts';
-import { PRUMERGE_NEIGHBOURS } from './reduce-cpu.ts';
-import type { FrameTokens, ReduceParams, Reduced } from './types.ts';
+import { readbackMany } from '../../gpu/transfer.ts';
+import type { ReducedOnGpu } from './chain.ts';
+import { PRUMERGE_NEIGHBOURS } from '../reduce-cpu.ts';
+import type { FrameTokens, ReduceParams, Reduced } from '../types.ts';
 
 /** What a reduction kept, without the features: what the page draws. */
 export type Provenance = Omit<Reduced, 'features'>;

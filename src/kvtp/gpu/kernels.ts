@@ -2,10 +2,10 @@
 // layout (so every entry binds the same buffers, used or not), dispatch helpers, and where a
 // chain's buffers come from (fresh, or a BufferPool that later runs reuse).
 
-import type { BufferPool } from '../gpu/buffers.ts';
-import { countGpuObject } from '../gpu/counters.ts';
-import { checkStorageSize, type GpuContext } from '../gpu/device.ts';
-import { STORAGE, UNIFORM } from '../gpu/usage.ts';
+import type { BufferPool } from '../../gpu/buffers.ts';
+import { countGpuObject } from '../../gpu/counters.ts';
+import { checkStorageSize, type GpuContext } from '../../gpu/device.ts';
+import { STORAGE, UNIFORM } from '../../gpu/usage.ts';
 
 /** How each binding of a family is used, in binding order. */
 export type BindingKind = 'uniform' | 'read' | 'storage';

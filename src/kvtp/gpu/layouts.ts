@@ -2,7 +2,7 @@
 // field (ReduceParams: shaders/kvtp-common.wgsl `Params`; AllocParams: shaders/allocate.wgsl;
 // ScoreParams: shaders/relevance.wgsl).
 
-import { uniformLayout } from '../gpu/uniforms.ts';
+import { uniformLayout } from '../../gpu/uniforms.ts';
 
 export const ReduceParams = uniformLayout({
   frames: 'u32',
