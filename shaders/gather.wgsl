@@ -36,7 +36,7 @@ fn gather(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) n: v
     return;
   }
   let t = u32(src);
-  if (params.method != 2u) {
+  if (params.method != METHOD_PRUMERGE) {
     for (var c = first; c < last; c++) { out[o + c] = features[t * D + c]; }
     return;
   }

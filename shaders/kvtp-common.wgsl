@@ -12,7 +12,7 @@ struct Params {
   gridW: u32,       // w of the h × w grid
   half: u32,        // ceil(N / 2): stride of per-B-token arrays (ToMe)
   neighbours: u32,  // M = min(32, N − 1) (PruMerge)
-  method: u32,      // 0 copy (none, random), 1 tome, 2 prumerge
+  method: u32,      // METHOD_COPY (none, random), METHOD_TOME, METHOD_PRUMERGE
   sepMode: u32,     // 0 none, 1 after each frame, 2 after each grid row with a kept token
   seed: u32,
   maxRows: u32,     // rows the gathered output holds
@@ -24,6 +24,11 @@ struct Params {
 }
 
 override WG: u32 = 64u;
+
+// params.method (KernelMethod in src/kvtp/gpu/layouts.ts)
+const METHOD_COPY: u32 = 0u;
+const METHOD_TOME: u32 = 1u;
+const METHOD_PRUMERGE: u32 = 2u;
 
 /** Cosine of two rows given their norms; 0 when either is zero. */
 fn cosineOf(dotv: f32, na: f32, nb: f32) -> f32 {

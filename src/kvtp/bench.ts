@@ -135,7 +135,7 @@ export async function benchShape(
       for (let i = 0; i <= runs; i++) {
         const start = performance.now();
         const enc = ctx.device.createCommandEncoder({ label: 'bench' });
-        const g = gpu.encodeReduce(enc, t, params, undefined, { features, keys });
+        const g = gpu.encodeReduce(enc, t, params, { inputs: { features, keys } });
         ctx.device.queue.submit([enc.finish()]);
         await workDone(ctx.device);
         const ms = performance.now() - start;

@@ -45,7 +45,7 @@ export async function reduceOnGpu(
     importance: null,
   };
   const enc = device.createCommandEncoder({ label: 'reduce on gpu' });
-  const g = kvtp.encodeReduce(enc, shape, p, undefined, { features: t.buffer, keys: null });
+  const g = kvtp.encodeReduce(enc, shape, p, { inputs: { features: t.buffer, keys: null } });
   device.queue.submit([enc.finish()]);
   try {
     const provenance = await readProvenance(device, shape, p, g);

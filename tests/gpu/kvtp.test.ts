@@ -256,7 +256,12 @@ describe('reduction, GPU against CPU', () => {
     ] as const) {
       for (const method of ['random', 'tome', 'prumerge'] as const) {
         const enc = ctx.device.createCommandEncoder();
-        const g = gpu.encodeReduce(enc, t, { method, keep }, { mode, embedding: null });
+        const g = gpu.encodeReduce(
+          enc,
+          t,
+          { method, keep },
+          { separators: { mode, embedding: null } },
+        );
         ctx.device.queue.submit([enc.finish()]);
         await ctx.device.queue.onSubmittedWorkDone();
         expect(g.maxRows, `${method} ${mode}`).toBe(35 + extra);

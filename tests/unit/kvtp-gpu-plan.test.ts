@@ -1,8 +1,8 @@
 // What the GPU driver decides on the host from the budgets alone (no GPU needed): ToMe's token
 // counts per round, matchPairs' workgroup layout, and the 2-D dispatch split.
 import { describe, expect, it } from 'vitest';
-import { tomeRounds } from '../../src/kvtp/gpu/backend.ts';
-import { grid2d, matchLayout, tomeCounts } from '../../src/kvtp/gpu/tome.ts';
+import { grid2d } from '../../src/kvtp/gpu/kernels.ts';
+import { matchLayout, tomeCounts, tomeRounds } from '../../src/kvtp/gpu/tome.ts';
 import { tomeFrame } from '../../src/kvtp/reduce-cpu.ts';
 
 describe('ToMe round counts', () => {

@@ -6,7 +6,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FieldType, UniformLayout } from '../../src/gpu/uniforms.ts';
-import { AllocParams, ReduceParams, ScoreParams } from '../../src/kvtp/gpu/layouts.ts';
+import {
+  AllocationModeCode,
+  AllocParams,
+  HeadKind,
+  KernelMethod,
+  ReduceParams,
+  ScoreParams,
+} from '../../src/kvtp/gpu/layouts.ts';
 import { PreprocessParams } from '../../src/models/preprocess.ts';
 import { TopKParams } from '../../src/vlm/sample.ts';
 import { SpliceParams } from '../../src/vlm/splice.ts';
@@ -106,6 +113,24 @@ describe('WGSL uniform structs and their TypeScript mirrors', () => {
       const { offsets, size } = wgslLayout(fields!);
       expect(names.map((n) => layout.offsets[n])).toEqual(offsets);
       expect(layout.size).toBe(Math.ceil(size / 16) * 16);
+    });
+  }
+});
+
+describe('WGSL constants and their TypeScript enums', () => {
+  const ENUMS: [string, string, Readonly<Record<string, number>>][] = [
+    ['kvtp-common.wgsl', 'METHOD', KernelMethod],
+    ['allocate.wgsl', 'MODE', AllocationModeCode],
+    ['relevance.wgsl', 'HEAD', HeadKind],
+  ];
+  for (const [file, prefix, values] of ENUMS) {
+    it(`${file} ${prefix}_*: the same names and numbers`, () => {
+      const consts = [
+        ...text(file).matchAll(new RegExp(`const ${prefix}_(\\w+): u32 = (\\d+)u;`, 'g')),
+      ];
+      const wgsl = Object.fromEntries(consts.map((m) => [m[1]!.replaceAll('_', ''), Number(m[2])]));
+      const ts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k.toUpperCase(), v]));
+      expect(wgsl).toEqual(ts);
     });
   }
 });

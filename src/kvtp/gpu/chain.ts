@@ -1,29 +1,32 @@
-// The reduction's dispatch chain on the GPU, all frames at once and no readback: per-frame
-// selection or merging (random.wgsl, tome.wgsl, prumerge.wgsl), layout (layout.wgsl) and the
-// gathered rows (gather.wgsl). Everything the host knows from the budgets is decided here:
-// every method keeps exactly k_f tokens of frame f (N for `none`), so the output is sized to
-// Σ k_f plus separators, and without row separators the frame offsets are uploaded rather than
-// computed. Semantics are those of the CPU reference (reduce-cpu.ts).
+// The reduction's dispatch chain on the GPU, all frames at once and no readback: what every
+// method shares — the buffers, the layout (layout.wgsl) and the gathered rows (gather.wgsl) —
+// around each method's own selection or merging (random.ts, tome.ts, prumerge.ts). Everything
+// the host knows from the budgets is decided here: every method keeps exactly k_f tokens of
+// frame f (N for `none`), so the output is sized to Σ k_f plus separators, and without row
+// separators the frame offsets are uploaded rather than computed. Semantics are those of the CPU
+// reference (reduce-cpu.ts).
 
 import gatherWgsl from '../../../shaders/gather.wgsl?raw';
 import layoutWgsl from '../../../shaders/layout.wgsl?raw';
-import randomWgsl from '../../../shaders/random.wgsl?raw';
 import type { BufferPool } from '../../gpu/buffers.ts';
-import { KernelMethod, ReduceParams, type ReduceParamValues } from './layouts.ts';
-import { encodePrumerge, encodeTome, grid2d, type Chain, type ChainKernels } from './tome.ts';
-import { ChainBuffers, type BindingKind } from './kernels.ts';
 import { checkReduce, checkTokens, PRUMERGE_NEIGHBOURS } from '../reduce-cpu.ts';
-import type { FrameTokens, ReduceParams as Budgets, SeparatorMode } from '../types.ts';
+import type { ReduceParams as Budgets, SeparatorMode } from '../types.ts';
+import {
+  ChainBuffers,
+  grid2d,
+  R,
+  U,
+  W,
+  type KernelSpec,
+  type Kernels,
+  type Recording,
+} from './kernels.ts';
+import { KERNEL_METHOD, KernelMethod, ReduceParams, type ReduceParamValues } from './layouts.ts';
+import { encodePrumerge } from './prumerge.ts';
+import { encodeCopy } from './random.ts';
+import { encodeTome } from './tome.ts';
 
 /** The GPU buffers of a reduction, for callers that keep the kept tokens on the GPU. */
-/** Each reduction method's kernel code: `none` and `random` copy the rows they keep. */
-const KERNEL_METHOD: Record<Budgets['method'], KernelMethod> = {
-  none: KernelMethod.Copy,
-  random: KernelMethod.Copy,
-  tome: KernelMethod.Tome,
-  prumerge: KernelMethod.PruMerge,
-};
-
 export interface ReducedOnGpu {
   /** [maxRows·D] gathered rows; the first `rows` are valid once the work is done. */
   readonly features: GPUBuffer;
@@ -49,26 +52,56 @@ export interface ReducedOnGpu {
 
 export type Separators = { mode: SeparatorMode; embedding: Float32Array | null };
 
-const U: BindingKind = 'uniform';
-const R: BindingKind = 'read';
-const W: BindingKind = 'storage';
+/** Features (and keys; null: the features are the keys) in buffers the caller owns. */
+export interface ReduceInputs {
+  readonly features: GPUBuffer;
+  readonly keys: GPUBuffer | null;
+}
+
+/** One reduction being recorded: its budgets and the buffers the methods share. */
+export interface Chain extends Recording {
+  /** k_f, at most N. */
+  readonly kept: readonly number[];
+  /** The ReduceParams uniform of the chain (`values`). */
+  readonly base: GPUBuffer;
+  /** [L] k_f. */
+  readonly keepBuf: GPUBuffer;
+  readonly features: GPUBuffer;
+  readonly keys: GPUBuffer;
+  readonly assign: GPUBuffer;
+  readonly members: GPUBuffer;
+  readonly spans: GPUBuffer;
+  readonly values: ReduceParamValues;
+}
+
+export interface ReduceChainOptions {
+  readonly kernels: Kernels;
+  readonly encoder: GPUCommandEncoder;
+  readonly tokens: Recording['tokens'];
+  readonly budgets: Budgets;
+  readonly separators: Separators;
+  /** Default: the features (and keys) uploaded from `tokens`. */
+  readonly inputs?: ReduceInputs;
+  /** Where the chain's buffers come from (null: made fresh). */
+  readonly pool: BufferPool | null;
+  readonly wg: number;
+}
+
+const LAYOUT: KernelSpec = { name: 'layout', code: layoutWgsl, bindings: [U, R, W, W] };
+const GATHER: KernelSpec = {
+  name: 'gather',
+  code: gatherWgsl,
+  bindings: [U, R, R, R, R, R, R, W],
+};
 const SEPARATORS: Record<SeparatorMode, number> = { none: 0, frame: 1, row: 2 };
 const GATHER_CHUNK = 64; // gather.wgsl CHUNK
 
-/** Record the whole reduction into `enc`; see ReducedOnGpu. */
-export function encodeReduceChain(
-  k: ChainKernels,
-  enc: GPUCommandEncoder,
-  t: FrameTokens,
-  p: Budgets,
-  separators: Separators,
-  inputs: { features: GPUBuffer; keys: GPUBuffer | null } | undefined,
-  pool: BufferPool | null,
-  wg: number,
-): ReducedOnGpu {
+/** Record the whole reduction into `options.encoder`; see ReducedOnGpu. */
+export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
+  const { kernels, encoder: enc, tokens: t, budgets: p, separators, inputs, pool, wg } = options;
   checkTokens(t);
   checkReduce(t, p);
-  const { ctx } = k;
+  const { ctx } = kernels;
   const { frames: L, tokens: N, dim: D, keyDim: Dk, grid } = t;
   if (L > ctx.limits.maxComputeWorkgroupsPerDimension) {
     throw new RangeError(
@@ -133,9 +166,9 @@ export function encodeReduceChain(
     const keepBuf = temps.upload(Uint32Array.from(kept), 'budgets');
     let source = features; // the rows gather copies from (ToMe: its merged values)
     const chain: Chain = {
-      k,
-      enc,
-      t,
+      kernels,
+      encoder: enc,
+      tokens: t,
       kept,
       base,
       keepBuf,
@@ -150,13 +183,7 @@ export function encodeReduceChain(
     };
 
     if (method === KernelMethod.Copy) {
-      // a workgroup per frame as wide as the rank loop needs (eight tokens per invocation):
-      // every invocation of a workgroup with barriers has a cost on a CPU-emulated GPU
-      const width = Math.min(wg, Math.max(16, 2 ** Math.ceil(Math.log2(Math.ceil(N / 8)))));
-      const bindings: BindingKind[] = [U, R, R, R, R, W, W, W];
-      const family = k.family('random', randomWgsl, bindings, { features: D }, { WG: width });
-      const group = family.bind([base, keepBuf, frameRows, features, sep, assign, rows, out]);
-      family.dispatch(enc, 'randomReduce', group, L);
+      encodeCopy(chain, { frameRows, separator: sep, rows, out });
     } else if (method === KernelMethod.Tome) {
       source = encodeTome(chain);
     } else {
@@ -164,7 +191,7 @@ export function encodeReduceChain(
     }
 
     if (method !== KernelMethod.Copy || !layoutKnown) {
-      const layout = k.family('layout', layoutWgsl, [U, R, W, W]);
+      const layout = kernels.family(LAYOUT);
       const lg = layout.bind([base, assign, frameRows, rows]);
       const fx = Math.ceil(L / wg);
       if (!layoutKnown) {
@@ -172,9 +199,7 @@ export function encodeReduceChain(
         layout.dispatch(enc, 'offsets', lg, 1);
       }
       layout.dispatch(enc, 'place', lg, fx);
-      const gather = k.family('gather', gatherWgsl, [U, R, R, R, R, R, R, W], {
-        features: D,
-      });
+      const gather = kernels.family(GATHER, { widths: { features: D } });
       const gg = gather.bind([base, frameRows, rows, members, spans, source, sep, out]);
       const vecs = D % 4 === 0 ? D / 4 : D;
       const [x, y] = grid2d(

@@ -1,8 +1,10 @@
-// Uniform-buffer layouts of the KVTP kernels, in one place: each mirrors a WGSL struct field for
-// field (ReduceParams: shaders/kvtp-common.wgsl `Params`; AllocParams: shaders/allocate.wgsl;
-// ScoreParams: shaders/relevance.wgsl).
+// Uniform-buffer layouts and the numbers the kernels know the method's choices by, in one
+// place. Each layout mirrors a WGSL struct field for field (ReduceParams: shaders/kvtp-common.wgsl
+// `Params`; AllocParams: shaders/allocate.wgsl; ScoreParams: shaders/relevance.wgsl), each enum
+// the WGSL constants of the same names; tests/unit/wgsl-structs.test.ts checks both.
 
 import { uniformLayout } from '../../gpu/uniforms.ts';
+import type { AllocationMode, PredictorHead, ReductionMethod } from '../types.ts';
 
 export const ReduceParams = uniformLayout({
   frames: 'u32',
@@ -49,6 +51,34 @@ export const ScoreParams = uniformLayout({
   b2: 'f32',
 });
 
-/** The reduction as the kernels' `method` parameter knows it (kvtp-common.wgsl's Params). */
+/** The reduction as ReduceParams' `method` knows it (kvtp-common.wgsl METHOD_*). */
 export const KernelMethod = { Copy: 0, Tome: 1, PruMerge: 2 } as const;
 export type KernelMethod = (typeof KernelMethod)[keyof typeof KernelMethod];
+
+/** Each reduction method's kernels: `none` and `random` copy the rows they keep. */
+export const KERNEL_METHOD: Readonly<Record<ReductionMethod, KernelMethod>> = {
+  none: KernelMethod.Copy,
+  random: KernelMethod.Copy,
+  tome: KernelMethod.Tome,
+  prumerge: KernelMethod.PruMerge,
+};
+
+/** The allocation mode as AllocParams' `mode` knows it (allocate.wgsl MODE_*). */
+export const AllocationModeCode = { Paper: 0, Exact: 1, Uniform: 2, Hard: 3 } as const;
+export type AllocationModeCode = (typeof AllocationModeCode)[keyof typeof AllocationModeCode];
+
+export const ALLOCATION_MODE: Readonly<Record<AllocationMode, AllocationModeCode>> = {
+  paper: AllocationModeCode.Paper,
+  exact: AllocationModeCode.Exact,
+  uniform: AllocationModeCode.Uniform,
+  hard: AllocationModeCode.Hard,
+};
+
+/** The relevance head as ScoreParams' `kind` knows it (relevance.wgsl HEAD_*). */
+export const HeadKind = { Siglip: 0, MlpGelu: 1, MlpRelu: 2 } as const;
+export type HeadKind = (typeof HeadKind)[keyof typeof HeadKind];
+
+export function headKind(head: PredictorHead): HeadKind {
+  if (head.kind === 'siglip') return HeadKind.Siglip;
+  return head.weights.activation === 'gelu' ? HeadKind.MlpGelu : HeadKind.MlpRelu;
+}
