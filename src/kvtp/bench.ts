@@ -13,7 +13,7 @@ import { upload } from '../gpu/transfer.ts';
 import { allocateCpu } from './allocate.ts';
 import type { GpuKvtp } from './gpu/index.ts';
 import { gatherCpu, reduceFramesCpu } from './reduce-cpu.ts';
-import type { FrameTokens, ReductionMethod } from './types.ts';
+import type { FrameTokens, GpuRows, ReductionMethod, Rows } from './types.ts';
 
 export interface BenchShape {
   readonly name: string;
@@ -117,6 +117,17 @@ export async function benchShape(
   const keep = benchBudgets(t, keepRatio);
   const features = upload(ctx, t.features);
   const keys = t.keys ? upload(ctx, t.keys) : null;
+  const rowsOf = (buffer: GPUBuffer, width: number): GpuRows => ({
+    kind: 'gpu-rows',
+    buffer,
+    rows: t.frames * t.tokens,
+    width,
+  });
+  const onGpu: FrameTokens<Rows> = {
+    ...t,
+    features: rowsOf(features, t.dim),
+    keys: keys && rowsOf(keys, t.keyDim),
+  };
   const rows: BenchRow[] = [];
   try {
     for (const method of methods) {
@@ -135,7 +146,7 @@ export async function benchShape(
       for (let i = 0; i <= runs; i++) {
         const start = performance.now();
         const enc = ctx.device.createCommandEncoder({ label: 'bench' });
-        const g = gpu.encodeReduce(enc, t, params, { inputs: { features, keys } });
+        const g = gpu.encodeReduce(enc, onGpu, params);
         ctx.device.queue.submit([enc.finish()]);
         await workDone(ctx.device);
         const ms = performance.now() - start;

@@ -14,7 +14,7 @@
 //             other tokens; its group is {t} ∪ nbr(t) (groups of different tokens may overlap).
 // k = 0 keeps nothing of the frame, whatever the method (except `none`).
 
-import type { FrameTokens, ReduceParams, Reduced, SeparatorMode } from './types.ts';
+import type { FrameTokens, ReduceParams, Reduced, Rows, SeparatorMode } from './types.ts';
 
 /** Neighbours PruMerge adds to each kept token (at most; N − 1 when fewer). */
 export const PRUMERGE_NEIGHBOURS = 32;
@@ -32,13 +32,18 @@ export interface ReduceDiagnostics {
   margins: number[];
 }
 
-export function checkTokens(t: FrameTokens): void {
+/** Floats `rows` holds: an array's length, or a GPU buffer's rows × width. */
+export function floatsOf(rows: Rows): number {
+  return rows instanceof Float32Array ? rows.length : rows.rows * rows.width;
+}
+
+export function checkTokens(t: FrameTokens<Rows>): void {
   const { frames: L, tokens: N, grid, dim: D, keyDim: Dk } = t;
   if (!(L >= 1 && N >= 1 && D >= 1 && Dk >= 1)) throw new RangeError('tokens: empty shape');
   if (grid[0] * grid[1] !== N) throw new RangeError(`tokens: grid ${grid.join('×')} is not ${N}`);
-  if (t.features.length !== L * N * D)
+  if (floatsOf(t.features) !== L * N * D)
     throw new RangeError(`tokens: features are not ${L}×${N}×${D}`);
-  if (t.keys ? t.keys.length !== L * N * Dk : Dk !== D) {
+  if (t.keys ? floatsOf(t.keys) !== L * N * Dk : Dk !== D) {
     throw new RangeError(`tokens: keys are not ${L}×${N}×${Dk}`);
   }
   if (t.importance && t.importance.length !== L * N) {
@@ -46,7 +51,7 @@ export function checkTokens(t: FrameTokens): void {
   }
 }
 
-export function checkReduce(t: FrameTokens, p: ReduceParams): void {
+export function checkReduce(t: FrameTokens<Rows>, p: ReduceParams): void {
   if (!['none', 'random', 'tome', 'prumerge'].includes(p.method)) {
     throw new RangeError(`reduce: unknown method "${String(p.method)}"`);
   }

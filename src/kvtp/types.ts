@@ -33,19 +33,37 @@ export interface Allocation {
   readonly keep?: readonly number[];
 }
 
-/** L frames × N tokens of width D (features) and Dk (keys, default the features). */
-export interface FrameTokens {
+/**
+ * Rows that live in a GPU buffer ([rows·width] f32, row-major): the buffer and its shape, with
+ * nothing to read on the CPU. Only the GPU reduction (GpuKvtp.encodeReduce) takes them.
+ */
+export interface GpuRows {
+  readonly kind: 'gpu-rows';
+  readonly buffer: GPUBuffer;
+  readonly rows: number;
+  readonly width: number;
+}
+
+/** Rows on the CPU, or in a GPU buffer. */
+export type Rows = Float32Array | GpuRows;
+
+/**
+ * L frames × N tokens of width D (features) and Dk (keys, default the features). The CPU
+ * reference takes them on the CPU (`FrameTokens`); the GPU reduction also in GPU buffers
+ * (`FrameTokens<Rows>`).
+ */
+export interface FrameTokens<F extends Rows = Float32Array> {
   readonly frames: number;
   /** N = grid[0] · grid[1]. */
   readonly tokens: number;
   readonly grid: readonly [h: number, w: number];
   readonly dim: number;
   /** [L·N·D] */
-  readonly features: Float32Array;
+  readonly features: F;
   /** Key width; equals `dim` when keys are the features. */
   readonly keyDim: number;
   /** [L·N·Dk]; null: the features are the keys. */
-  readonly keys: Float32Array | null;
+  readonly keys: F | null;
   /** [L·N] importance per token (e.g. CLS attention); null: computed from keys (PruMerge). */
   readonly importance: Float32Array | null;
 }

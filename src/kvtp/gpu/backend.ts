@@ -17,15 +17,11 @@ import type {
   KvtpBackend,
   ReduceParams,
   Reduced,
+  Rows,
   ScoreInput,
 } from '../types.ts';
 import { allocateOnGpu } from './allocate.ts';
-import {
-  encodeReduceChain,
-  type ReduceInputs,
-  type ReducedOnGpu,
-  type Separators,
-} from './chain.ts';
+import { encodeReduceChain, type ReducedOnGpu, type Separators } from './chain.ts';
 import { encodeImportance } from './importance.ts';
 import { ChainBuffers, KernelFamily, type KernelSpec, type VariantOptions } from './kernels.ts';
 import { readReduced } from './read.ts';
@@ -39,11 +35,8 @@ export interface GpuKvtpOptions {
   readonly pool?: BufferPool;
 }
 
-/** What `encodeReduce` reduces besides the tokens' shape. */
 export interface EncodeReduceOptions {
   readonly separators?: Separators;
-  /** Buffers the caller owns holding the features (and keys); default: uploaded from `t`. */
-  readonly inputs?: ReduceInputs;
 }
 
 export class GpuKvtp implements KvtpBackend {
@@ -111,11 +104,12 @@ export class GpuKvtp implements KvtpBackend {
 
   /**
    * Record the whole reduction and gather into `encoder` (no readback): per-frame selection or
-   * merging, layout, then the gathered rows.
+   * merging, layout, then the gathered rows. Features and keys may be GpuRows: buffers the
+   * caller owns, read in place.
    */
   encodeReduce(
     encoder: GPUCommandEncoder,
-    t: FrameTokens,
+    t: FrameTokens<Rows>,
     p: ReduceParams,
     options: EncodeReduceOptions = {},
   ): ReducedOnGpu {
@@ -125,7 +119,6 @@ export class GpuKvtp implements KvtpBackend {
       tokens: t,
       budgets: p,
       separators: options.separators ?? { mode: 'none', embedding: null },
-      inputs: options.inputs,
       pool: this.pool,
       wg: WG,
     });

@@ -10,7 +10,7 @@ import gatherWgsl from '../../../shaders/gather.wgsl?raw';
 import layoutWgsl from '../../../shaders/layout.wgsl?raw';
 import type { BufferPool } from '../../gpu/buffers.ts';
 import { checkReduce, checkTokens, PRUMERGE_NEIGHBOURS } from '../reduce-cpu.ts';
-import type { ReduceParams as Budgets, SeparatorMode } from '../types.ts';
+import type { ReduceParams as Budgets, Rows, SeparatorMode } from '../types.ts';
 import {
   ChainBuffers,
   grid2d,
@@ -52,12 +52,6 @@ export interface ReducedOnGpu {
 
 export type Separators = { mode: SeparatorMode; embedding: Float32Array | null };
 
-/** Features (and keys; null: the features are the keys) in buffers the caller owns. */
-export interface ReduceInputs {
-  readonly features: GPUBuffer;
-  readonly keys: GPUBuffer | null;
-}
-
 /** One reduction being recorded: its budgets and the buffers the methods share. */
 export interface Chain extends Recording {
   /** k_f, at most N. */
@@ -80,8 +74,6 @@ export interface ReduceChainOptions {
   readonly tokens: Recording['tokens'];
   readonly budgets: Budgets;
   readonly separators: Separators;
-  /** Default: the features (and keys) uploaded from `tokens`. */
-  readonly inputs?: ReduceInputs;
   /** Where the chain's buffers come from (null: made fresh). */
   readonly pool: BufferPool | null;
   readonly wg: number;
@@ -98,7 +90,7 @@ const GATHER_CHUNK = 64; // gather.wgsl CHUNK
 
 /** Record the whole reduction into `options.encoder`; see ReducedOnGpu. */
 export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
-  const { kernels, encoder: enc, tokens: t, budgets: p, separators, inputs, pool, wg } = options;
+  const { kernels, encoder: enc, tokens: t, budgets: p, separators, pool, wg } = options;
   checkTokens(t);
   checkReduce(t, p);
   const { ctx } = kernels;
@@ -125,12 +117,11 @@ export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
     );
     const layoutKnown = sepMode !== 2;
     const M = Math.min(PRUMERGE_NEIGHBOURS, N - 1);
-    const features = inputs?.features ?? temps.upload(t.features, 'features');
-    const keys = inputs
-      ? (inputs.keys ?? features)
-      : t.keys
-        ? temps.upload(t.keys, 'keys')
-        : features;
+    // rows in GPU buffers the caller owns are read in place, rows on the CPU uploaded
+    const onGpu = (x: Rows, label: string) =>
+      x instanceof Float32Array ? temps.upload(x, label) : x.buffer;
+    const features = onGpu(t.features, 'features');
+    const keys = t.keys ? onGpu(t.keys, 'keys') : features;
 
     const frameRows = layoutKnown
       ? bufs.upload(hostFrameRows(kept, sepRows), 'frame rows')

@@ -3,7 +3,7 @@
 // softmax per frame. Recorded alone (GpuKvtp.importance) or inside PruMerge's chain.
 
 import importanceWgsl from '../../../shaders/importance.wgsl?raw';
-import type { FrameTokens } from '../types.ts';
+import type { FrameTokens, Rows } from '../types.ts';
 import { R, U, W, type KernelSpec, type Recording } from './kernels.ts';
 import { KernelMethod, ReduceParams } from './layouts.ts';
 
@@ -35,7 +35,7 @@ export function encodeImportance(r: Recording, b: ImportanceBuffers): void {
 }
 
 /** Params of a recording that only needs the shape. */
-function shapeParams(t: FrameTokens): ArrayBuffer {
+function shapeParams(t: FrameTokens<Rows>): ArrayBuffer {
   return ReduceParams.pack({
     frames: t.frames,
     tokens: t.tokens,

@@ -8,7 +8,7 @@ import { countGpuObject } from '../../gpu/counters.ts';
 import { checkStorageSize, type GpuContext } from '../../gpu/device.ts';
 import { upload } from '../../gpu/transfer.ts';
 import { STORAGE, UNIFORM } from '../../gpu/usage.ts';
-import type { FrameTokens } from '../types.ts';
+import type { FrameTokens, Rows } from '../types.ts';
 import type { VectorWidths } from './wgsl.ts';
 
 /** How each binding of a family is used, in binding order. */
@@ -42,7 +42,7 @@ export interface Kernels {
 export interface Recording {
   readonly kernels: Kernels;
   readonly encoder: GPUCommandEncoder;
-  readonly tokens: FrameTokens;
+  readonly tokens: FrameTokens<Rows>;
   /** Buffers released with the recording's work. */
   readonly temps: ChainBuffers;
   /** The workgroup size of the per-token and per-frame dispatches. */
