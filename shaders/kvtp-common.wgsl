@@ -9,18 +9,13 @@ struct Params {
   tokens: u32,      // N
   dim: u32,         // D (features)
   keyDim: u32,      // Dk
-  gridW: u32,       // w of the h × w grid
   half: u32,        // ceil(N / 2): stride of per-B-token arrays (ToMe)
   neighbours: u32,  // M = min(32, N − 1) (PruMerge)
   method: u32,      // METHOD_COPY (none, random), METHOD_TOME, METHOD_PRUMERGE
-  sepMode: u32,     // 0 none, 1 after each frame, 2 after each grid row with a kept token
   seed: u32,
-  maxRows: u32,     // rows the gathered output holds
   width: u32,       // row width of rowNorms
   split: u32,       // invocations sharing a tile's candidate blocks (ToMe matchPairs)
-  knownLayout: u32, // 1: frame offsets known on the host (in frameRows before the chain)
   tiles: u32,       // PruMerge tiles in the work list
-  pad: u32,
 }
 
 override WG: u32 = 64u;

@@ -14,7 +14,7 @@
 //             other tokens; its group is {t} ∪ nbr(t) (groups of different tokens may overlap).
 // k = 0 keeps nothing of the frame, whatever the method (except `none`).
 
-import type { FrameTokens, ReduceParams, Reduced, Rows, SeparatorMode } from './types.ts';
+import type { FrameTokens, ReduceParams, Reduced, Rows } from './types.ts';
 
 /** Neighbours PruMerge adds to each kept token (at most; N − 1 when fewer). */
 export const PRUMERGE_NEIGHBOURS = 32;
@@ -317,25 +317,8 @@ export function reduceFramesCpu(
   return out;
 }
 
-/**
- * Gather kept tokens of all frames into one sequence, time order, grid order within a frame;
- * separators: after each frame (`frame`), or after the last kept token of every grid row that
- * kept a token (`row`, by the representative's row).
- */
-export function gatherCpu(
-  frames: readonly FrameKept[],
-  dim: number,
-  gridWidth: number,
-  separators: { mode: SeparatorMode; embedding: Float32Array | null } = {
-    mode: 'none',
-    embedding: null,
-  },
-): Reduced {
-  const mode = separators.mode;
-  const sep = separators.embedding ?? new Float32Array(dim);
-  if (mode !== 'none' && sep.length !== dim) {
-    throw new RangeError(`gather: separator embedding has width ${sep.length}, tokens ${dim}`);
-  }
+/** Gather kept tokens of all frames into one sequence, time order, grid order within a frame. */
+export function gatherCpu(frames: readonly FrameKept[], dim: number): Reduced {
   const rows: { feature: ArrayLike<number>; index: number; frame: number; group: number[] }[] = [];
   const offsets = [0];
   frames.forEach((fk, f) => {
@@ -346,12 +329,7 @@ export function gatherCpu(
         frame: f,
         group: fk.groups[r]!,
       });
-      const next = fk.indices[r + 1];
-      const rowEnds =
-        next === undefined || Math.floor(next / gridWidth) !== Math.floor(index / gridWidth);
-      if (mode === 'row' && rowEnds) rows.push({ feature: sep, index: -1, frame: f, group: [] });
     });
-    if (mode === 'frame') rows.push({ feature: sep, index: -1, frame: f, group: [] });
     offsets.push(rows.length);
   });
   const features = new Float32Array(rows.length * dim);

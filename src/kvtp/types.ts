@@ -76,22 +76,19 @@ export interface ReduceParams {
   readonly seed?: number;
 }
 
-/** Where a separator embedding goes in the gathered sequence. */
-export type SeparatorMode = 'none' | 'frame' | 'row';
-
 /** The result of reducing all frames and gathering their kept tokens. */
 export interface Reduced {
   /** Kept tokens per frame (the k_i actually kept). */
   readonly keep: readonly number[];
-  /** Start of frame i's tokens in `features` (in tokens; L + 1 entries, separators included). */
+  /** Start of frame i's tokens in `features` (in tokens; L + 1 entries). */
   readonly offsets: readonly number[];
-  /** [T·D] kept tokens of all frames, time order, grid order within a frame, separators inserted. */
+  /** [T·D] kept tokens of all frames, time order, grid order within a frame. */
   readonly features: Float32Array;
-  /** Per output row: the representative original token index in its frame, −1 for a separator. */
+  /** Per output row: the representative original token index in its frame. */
   readonly indices: Int32Array;
   /** Per output row: its frame. */
   readonly frameOf: Int32Array;
-  /** Per output row: the original indices it stands for (empty for a separator), ascending. */
+  /** Per output row: the original indices it stands for, ascending. */
   readonly groups: readonly (readonly number[])[];
 }
 
@@ -136,10 +133,6 @@ export interface KvtpBackend {
   /** PruMerge importance without CLS attention: softmax_j(⟨mean(keys), k_j⟩ / √Dk) per frame. */
   importance(tokens: FrameTokens): Promise<Float32Array>;
   /** Reduce every frame to its budget and gather the kept tokens (one dispatch chain on GPU). */
-  reduce(
-    tokens: FrameTokens,
-    params: ReduceParams,
-    separators?: { mode: SeparatorMode; embedding: Float32Array | null },
-  ): Promise<Reduced>;
+  reduce(tokens: FrameTokens, params: ReduceParams): Promise<Reduced>;
   dispose(): void;
 }

@@ -21,7 +21,7 @@ import type {
   ScoreInput,
 } from '../types.ts';
 import { allocateOnGpu } from './allocate.ts';
-import { encodeReduceChain, type ReducedOnGpu, type Separators } from './chain.ts';
+import { encodeReduceChain, type ReducedOnGpu } from './chain.ts';
 import { encodeImportance } from './importance.ts';
 import { ChainBuffers, KernelFamily, type KernelSpec, type VariantOptions } from './kernels.ts';
 import { readReduced } from './read.ts';
@@ -33,10 +33,6 @@ const WG = 64;
 export interface GpuKvtpOptions {
   /** Where reductions take their buffers from; reused across runs (default: fresh per run). */
   readonly pool?: BufferPool;
-}
-
-export interface EncodeReduceOptions {
-  readonly separators?: Separators;
 }
 
 export class GpuKvtp implements KvtpBackend {
@@ -107,27 +103,21 @@ export class GpuKvtp implements KvtpBackend {
    * merging, layout, then the gathered rows. Features and keys may be GpuRows: buffers the
    * caller owns, read in place.
    */
-  encodeReduce(
-    encoder: GPUCommandEncoder,
-    t: FrameTokens<Rows>,
-    p: ReduceParams,
-    options: EncodeReduceOptions = {},
-  ): ReducedOnGpu {
+  encodeReduce(encoder: GPUCommandEncoder, t: FrameTokens<Rows>, p: ReduceParams): ReducedOnGpu {
     return encodeReduceChain({
       kernels: this,
       encoder,
       tokens: t,
       budgets: p,
-      separators: options.separators ?? { mode: 'none', embedding: null },
       pool: this.pool,
       wg: WG,
     });
   }
 
-  async reduce(t: FrameTokens, p: ReduceParams, separators?: Separators): Promise<Reduced> {
+  async reduce(t: FrameTokens, p: ReduceParams): Promise<Reduced> {
     const { device } = this.ctx;
     const enc = device.createCommandEncoder({ label: 'reduce' });
-    const g = this.encodeReduce(enc, t, p, { separators });
+    const g = this.encodeReduce(enc, t, p);
     device.queue.submit([enc.finish()]);
     try {
       return await readReduced(device, t, p, g);

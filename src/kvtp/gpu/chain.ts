@@ -2,15 +2,14 @@
 // method shares — the buffers, the layout (layout.wgsl) and the gathered rows (gather.wgsl) —
 // around each method's own selection or merging (random.ts, tome.ts, prumerge.ts). Everything
 // the host knows from the budgets is decided here: every method keeps exactly k_f tokens of
-// frame f (N for `none`), so the output is sized to Σ k_f plus separators, and without row
-// separators the frame offsets are uploaded rather than computed. Semantics are those of the CPU
-// reference (reduce-cpu.ts).
+// frame f (N for `none`), so the output is sized to Σ k_f and the frame offsets are uploaded
+// rather than computed. Semantics are those of the CPU reference (reduce-cpu.ts).
 
 import gatherWgsl from '../../../shaders/gather.wgsl?raw';
 import layoutWgsl from '../../../shaders/layout.wgsl?raw';
 import type { BufferPool } from '../../gpu/buffers.ts';
 import { checkReduce, checkTokens, PRUMERGE_NEIGHBOURS } from '../reduce-cpu.ts';
-import type { ReduceParams as Budgets, Rows, SeparatorMode } from '../types.ts';
+import type { ReduceParams as Budgets, Rows } from '../types.ts';
 import {
   ChainBuffers,
   grid2d,
@@ -32,14 +31,14 @@ export interface ReducedOnGpu {
   readonly features: GPUBuffer;
   /** [2L + 1] u32: rows per frame, then offsets (the last one is the row count). */
   readonly frameRows: GPUBuffer;
-  /** [maxRows] (frame·N + token | −1, frame) per row. */
+  /** [maxRows] (frame·N + token, frame) per row. */
   readonly rows: GPUBuffer;
   /** [L·N] (.x: representative or −1). */
   readonly assign: GPUBuffer;
   /** PruMerge neighbour lists ([L·N·M] by kept token) and per-token spans. */
   readonly members: GPUBuffer;
   readonly spans: GPUBuffer;
-  /** Rows `features` holds: Σ k_f plus separators (an upper bound with row separators). */
+  /** Rows `features` holds: Σ k_f (at least 1). */
   readonly maxRows: number;
   /**
    * Free (or give back to the pool) every buffer of this reduction once its work is submitted;
@@ -49,8 +48,6 @@ export interface ReducedOnGpu {
   /** Give the kept `features` back (to the pool the chain took them from, else destroyed). */
   releaseFeatures(): void;
 }
-
-export type Separators = { mode: SeparatorMode; embedding: Float32Array | null };
 
 /** One reduction being recorded: its budgets and the buffers the methods share. */
 export interface Chain extends Recording {
@@ -73,49 +70,40 @@ export interface ReduceChainOptions {
   readonly encoder: GPUCommandEncoder;
   readonly tokens: Recording['tokens'];
   readonly budgets: Budgets;
-  readonly separators: Separators;
   /** Where the chain's buffers come from (null: made fresh). */
   readonly pool: BufferPool | null;
   readonly wg: number;
 }
 
-const LAYOUT: KernelSpec = { name: 'layout', code: layoutWgsl, bindings: [U, R, W, W] };
+const LAYOUT: KernelSpec = { name: 'layout', code: layoutWgsl, bindings: [U, R, R, W] };
 const GATHER: KernelSpec = {
   name: 'gather',
   code: gatherWgsl,
-  bindings: [U, R, R, R, R, R, R, W],
+  bindings: [U, R, R, R, R, R, W],
 };
-const SEPARATORS: Record<SeparatorMode, number> = { none: 0, frame: 1, row: 2 };
 const GATHER_CHUNK = 64; // gather.wgsl CHUNK
 
 /** Record the whole reduction into `options.encoder`; see ReducedOnGpu. */
 export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
-  const { kernels, encoder: enc, tokens: t, budgets: p, separators, pool, wg } = options;
+  const { kernels, encoder: enc, tokens: t, budgets: p, pool, wg } = options;
   checkTokens(t);
   checkReduce(t, p);
   const { ctx } = kernels;
-  const { frames: L, tokens: N, dim: D, keyDim: Dk, grid } = t;
+  const { frames: L, tokens: N, dim: D, keyDim: Dk } = t;
   if (L > ctx.limits.maxComputeWorkgroupsPerDimension) {
     throw new RangeError(
       `reduce: at most ${ctx.limits.maxComputeWorkgroupsPerDimension} frames per dispatch, got ${L}`,
     );
-  }
-  const sepMode = SEPARATORS[separators.mode];
-  const sepData = separators.embedding ?? new Float32Array(D);
-  if (sepMode && sepData.length !== D) {
-    throw new RangeError(`gather: separator embedding has width ${sepData.length}, tokens ${D}`);
   }
   const bufs = new ChainBuffers(ctx, pool);
   const temps = new ChainBuffers(ctx, pool); // released with the chain, never handed out
   try {
     const method = KERNEL_METHOD[p.method];
     const kept = p.method === 'none' ? Array<number>(L).fill(N) : p.keep.map((x) => Math.min(x, N));
-    const sepRows = kept.map((x) => (sepMode === 1 ? 1 : sepMode === 2 ? Math.min(x, grid[0]) : 0));
     const maxRows = Math.max(
       1,
-      kept.reduce((a, x, f) => a + x + sepRows[f]!, 0),
+      kept.reduce((a, x) => a + x, 0),
     );
-    const layoutKnown = sepMode !== 2;
     const M = Math.min(PRUMERGE_NEIGHBOURS, N - 1);
     // rows in GPU buffers the caller owns are read in place, rows on the CPU uploaded
     const onGpu = (x: Rows, label: string) =>
@@ -123,9 +111,7 @@ export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
     const features = onGpu(t.features, 'features');
     const keys = t.keys ? onGpu(t.keys, 'keys') : features;
 
-    const frameRows = layoutKnown
-      ? bufs.upload(hostFrameRows(kept, sepRows), 'frame rows')
-      : bufs.storage((2 * L + 1) * 4, 'frame rows');
+    const frameRows = bufs.upload(hostFrameRows(kept), 'frame rows');
     const assign = bufs.storage(L * N * 8, 'assign');
     const members = bufs.storage(
       L * N * Math.max(1, method === KernelMethod.PruMerge ? M : 1) * 8,
@@ -134,24 +120,18 @@ export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
     const spans = bufs.storage(L * N * 8, 'spans');
     const rows = bufs.storage(maxRows * 8, 'rows');
     const out = bufs.storage(maxRows * D * 4, 'gathered');
-    const sep = temps.upload(sepMode ? sepData : new Float32Array(4), 'separator');
     const values: ReduceParamValues = {
       frames: L,
       tokens: N,
       dim: D,
       keyDim: Dk,
-      gridW: grid[1],
       half: Math.ceil(N / 2),
       neighbours: M,
       method,
-      sepMode,
       seed: (p.seed ?? 0) >>> 0,
-      maxRows,
       width: D,
       split: 1,
-      knownLayout: layoutKnown ? 1 : 0,
       tiles: 0,
-      pad: 0,
     };
     const base = temps.uniform(ReduceParams.pack(values), 'kvtp params');
     const keepBuf = temps.upload(Uint32Array.from(kept), 'budgets');
@@ -174,24 +154,19 @@ export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
     };
 
     if (method === KernelMethod.Copy) {
-      encodeCopy(chain, { frameRows, separator: sep, rows, out });
+      encodeCopy(chain, { frameRows, rows, out });
     } else if (method === KernelMethod.Tome) {
       source = encodeTome(chain);
     } else {
       encodePrumerge(chain);
     }
 
-    if (method !== KernelMethod.Copy || !layoutKnown) {
+    if (method !== KernelMethod.Copy) {
       const layout = kernels.family(LAYOUT);
       const lg = layout.bind([base, assign, frameRows, rows]);
-      const fx = Math.ceil(L / wg);
-      if (!layoutKnown) {
-        layout.dispatch(enc, 'frameCounts', lg, fx);
-        layout.dispatch(enc, 'offsets', lg, 1);
-      }
-      layout.dispatch(enc, 'place', lg, fx);
+      layout.dispatch(enc, 'place', lg, Math.ceil(L / wg));
       const gather = kernels.family(GATHER, { widths: { features: D } });
-      const gg = gather.bind([base, frameRows, rows, members, spans, source, sep, out]);
+      const gg = gather.bind([base, frameRows, rows, members, spans, source, out]);
       const vecs = D % 4 === 0 ? D / 4 : D;
       const [x, y] = grid2d(
         Math.ceil((maxRows * Math.ceil(vecs / GATHER_CHUNK)) / wg),
@@ -228,12 +203,12 @@ export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
 }
 
 /** [2L + 1]: rows per frame, then offsets. */
-function hostFrameRows(kept: readonly number[], sepRows: readonly number[]): Uint32Array {
+function hostFrameRows(kept: readonly number[]): Uint32Array {
   const L = kept.length;
   const out = new Uint32Array(2 * L + 1);
   let at = 0;
   kept.forEach((x, f) => {
-    out[f] = x + sepRows[f]!;
+    out[f] = x;
     out[L + f] = at;
     at += out[f]!;
   });

@@ -41,17 +41,12 @@ function shapeParams(t: FrameTokens<Rows>): ArrayBuffer {
     tokens: t.tokens,
     dim: t.dim,
     keyDim: t.keyDim,
-    gridW: t.grid[1],
     half: Math.ceil(t.tokens / 2),
     neighbours: 0,
     method: KernelMethod.Copy,
-    sepMode: 0,
     seed: 0,
-    maxRows: 0,
     width: t.keyDim,
     split: 1,
-    knownLayout: 0,
     tiles: 0,
-    pad: 0,
   });
 }

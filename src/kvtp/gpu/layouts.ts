@@ -11,18 +11,13 @@ export const ReduceParams = uniformLayout({
   tokens: 'u32',
   dim: 'u32',
   keyDim: 'u32',
-  gridW: 'u32',
   half: 'u32',
   neighbours: 'u32',
   method: 'u32',
-  sepMode: 'u32',
   seed: 'u32',
-  maxRows: 'u32',
   width: 'u32',
   split: 'u32',
-  knownLayout: 'u32',
   tiles: 'u32',
-  pad: 'u32',
 });
 
 export type ReduceParamValues = Parameters<typeof ReduceParams.pack>[0];
