@@ -22,22 +22,6 @@ export function tomeCounts(tokens: number, keep: readonly number[]): number[][] 
   return rounds;
 }
 
-/** ToMe rounds frame budgets need: each round removes min(count − k, floor(count/2)). */
-export function tomeRounds(tokens: number, keep: readonly number[]): number {
-  let most = 0;
-  for (const k of keep) {
-    if (k === 0) continue;
-    let c = tokens;
-    let rounds = 0;
-    while (c > k) {
-      c -= Math.min(c - k, Math.floor(c / 2));
-      rounds++;
-    }
-    most = Math.max(most, rounds);
-  }
-  return most;
-}
-
 /**
  * matchPairs' workgroup: `split` invocations share a tile of 8 B rows (splitting its A blocks),
  * `tiles` tiles per workgroup. The split is the one that leaves the fewest idle invocations in
