@@ -60,7 +60,7 @@ function gaussian(n: number, seed: number): Float32Array {
   return out;
 }
 
-export function benchTokens(shape: BenchShape, seed = 1): FrameTokens {
+function benchTokens(shape: BenchShape, seed = 1): FrameTokens {
   const N = shape.grid[0] * shape.grid[1];
   const L = shape.frames;
   return {
@@ -76,7 +76,7 @@ export function benchTokens(shape: BenchShape, seed = 1): FrameTokens {
 }
 
 /** KVTP budgets (exact mode, T = 2) from random scores at `keepRatio`. */
-export function benchBudgets(t: FrameTokens, keepRatio: number): number[] {
+function benchBudgets(t: FrameTokens, keepRatio: number): number[] {
   const scores = Array.from(gaussian(t.frames, 7), (x) => 3 * x);
   return allocateCpu(scores, {
     keepRatio,

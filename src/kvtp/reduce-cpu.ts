@@ -33,7 +33,7 @@ export interface ReduceDiagnostics {
 }
 
 /** Floats `rows` holds: an array's length, or a GPU buffer's rows × width. */
-export function floatsOf(rows: Rows): number {
+function floatsOf(rows: Rows): number {
   return rows instanceof Float32Array ? rows.length : rows.rows * rows.width;
 }
 
@@ -67,7 +67,7 @@ export function checkReduce(t: FrameTokens<Rows>, p: ReduceParams): void {
 }
 
 /** A u32 hash (PCG output permutation); shaders/random.wgsl has the same. */
-export function pcgHash(v: number): number {
+function pcgHash(v: number): number {
   const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
   const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
   return ((word >>> 22) ^ word) >>> 0;
@@ -160,7 +160,7 @@ function keepAll(v: FrameView): FrameKept {
   return { indices, groups: indices.map((j) => [j]), features: copyRows(v, indices) };
 }
 
-export function randomFrame(v: FrameView, k: number, seed: number): FrameKept {
+function randomFrame(v: FrameView, k: number, seed: number): FrameKept {
   const key = Array.from({ length: v.n }, (_, j) => randomKey(seed, v.frame, j));
   const order = Array.from({ length: v.n }, (_, j) => j).sort((i, j) => key[i]! - key[j]! || i - j);
   const indices = order.slice(0, k).sort((a, b) => a - b);
@@ -260,7 +260,7 @@ function meanInto(
   return n > 0 ? norm(rows.subarray(a * width, (a + 1) * width)) : 0;
 }
 
-export function prumergeFrame(
+function prumergeFrame(
   v: FrameView,
   k: number,
   importance: ArrayLike<number>,
