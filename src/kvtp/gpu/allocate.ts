@@ -13,7 +13,7 @@ import {
 } from '../allocate.ts';
 import type { Allocation, AllocationParams } from '../types.ts';
 import { R, scratch, U, uploadData, W, type KernelSpec, type Kernels } from './kernels.ts';
-import { ALLOCATION_MODE, AllocParams } from './layouts.ts';
+import { AllocationModeCode, AllocParams } from './layouts.ts';
 
 /** The widest allocation workgroup; each invocation loops over frames i, i + WG, … */
 const ALLOCATION_WG_MAX = 256;
@@ -38,7 +38,7 @@ export async function allocateOnGpu(
   const params = AllocParams.pack({
     frames: L,
     tokens: N,
-    mode: ALLOCATION_MODE[p.mode],
+    mode: AllocationModeCode[p.mode],
     total,
     minPerFrame: N ? effectiveMin(L, N, total, p.minPerFrame ?? 1) : 0,
     uniformKeep: N ? uniformKeep(N, p.keepRatio) : 0,

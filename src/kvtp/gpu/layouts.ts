@@ -58,16 +58,13 @@ export const KERNEL_METHOD: Readonly<Record<ReductionMethod, KernelMethod>> = {
   prumerge: KernelMethod.PruMerge,
 };
 
-/** The allocation mode as AllocParams' `mode` knows it (allocate.wgsl MODE_*). */
-export const AllocationModeCode = { Paper: 0, Exact: 1, Uniform: 2, Hard: 3 } as const;
-export type AllocationModeCode = (typeof AllocationModeCode)[keyof typeof AllocationModeCode];
-
-export const ALLOCATION_MODE: Readonly<Record<AllocationMode, AllocationModeCode>> = {
-  paper: AllocationModeCode.Paper,
-  exact: AllocationModeCode.Exact,
-  uniform: AllocationModeCode.Uniform,
-  hard: AllocationModeCode.Hard,
-};
+/** Each allocation mode as AllocParams' `mode` knows it (allocate.wgsl MODE_*). */
+export const AllocationModeCode = {
+  paper: 0,
+  exact: 1,
+  uniform: 2,
+  hard: 3,
+} as const satisfies Record<AllocationMode, number>;
 
 /** The relevance head as ScoreParams' `kind` knows it (relevance.wgsl HEAD_*). */
 export const HeadKind = { Siglip: 0, MlpGelu: 1, MlpRelu: 2 } as const;
