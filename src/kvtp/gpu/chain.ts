@@ -9,7 +9,7 @@ import gatherWgsl from '../../../shaders/gather.wgsl?raw';
 import layoutWgsl from '../../../shaders/layout.wgsl?raw';
 import type { BufferPool } from '../../gpu/buffers.ts';
 import { checkReduce, checkTokens, PRUMERGE_NEIGHBOURS } from '../reduce-cpu.ts';
-import type { ReduceParams as Budgets, Rows } from '../types.ts';
+import type { FrameTokens, ReduceParams as Budgets, Rows } from '../types.ts';
 import {
   ChainBuffers,
   grid2d,
@@ -68,7 +68,7 @@ export interface Chain extends Recording {
 export interface ReduceChainOptions {
   readonly kernels: Kernels;
   readonly encoder: GPUCommandEncoder;
-  readonly tokens: Recording['tokens'];
+  readonly tokens: FrameTokens<Rows>;
   readonly budgets: Budgets;
   /** Where the chain's buffers come from (null: made fresh). */
   readonly pool: BufferPool | null;
@@ -100,10 +100,7 @@ export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
   try {
     const method = KERNEL_METHOD[p.method];
     const kept = p.method === 'none' ? Array<number>(L).fill(N) : p.keep.map((x) => Math.min(x, N));
-    const maxRows = Math.max(
-      1,
-      kept.reduce((a, x) => a + x, 0),
-    );
+    const maxRows = Math.max(1, sum(kept));
     const M = Math.min(PRUMERGE_NEIGHBOURS, N - 1);
     // rows in GPU buffers the caller owns are read in place, rows on the CPU uploaded
     const onGpu = (x: Rows, label: string) =>
@@ -200,6 +197,10 @@ export function encodeReduceChain(options: ReduceChainOptions): ReducedOnGpu {
     bufs.release();
     throw e;
   }
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, x) => a + x, 0);
 }
 
 /** [2L + 1]: rows per frame, then offsets. */
