@@ -1,9 +1,9 @@
 // Per-frame budgets from scores in one workgroup of WG invocations, each looping over frames
 // i, i + WG, i + 2·WG, … so that any number of frames works; the reference is
-// src/kvtp/allocate.ts. Modes: 0 paper (floor with the reference's PAPER_SNAP slack; for ToMe,
-// N − floor(N·(1 − r)), at least 1), 1 exact
-// (water-filling on the log-level μ, then floors and +1 for the largest remainders), 2 uniform,
-// 3 hard. Ranking frames (hard: by score; exact: by remainder) is O(L²/WG) per invocation.
+// src/kvtp/allocate.ts. Modes (MODE_*): paper (floor with the reference's PAPER_SNAP slack; for
+// ToMe, N − floor(N·(1 − r)), at least 1), exact (water-filling on the log-level μ, then floors
+// and +1 for the largest remainders), uniform, hard. Ranking frames (hard: by score; exact: by
+// remainder) is O(L²/WG) per invocation.
 
 struct AllocParams {
   frames: u32,
@@ -19,6 +19,12 @@ struct AllocParams {
 }
 
 override WG: u32 = 256u;
+
+// params.mode (AllocationModeCode in src/kvtp/gpu/layouts.ts)
+const MODE_PAPER: u32 = 0u;
+const MODE_EXACT: u32 = 1u;
+const MODE_UNIFORM: u32 = 2u;
+const MODE_HARD: u32 = 3u;
 
 @group(0) @binding(0) var<uniform> params: AllocParams;
 @group(0) @binding(1) var<storage, read> scores: array<f32>;
@@ -67,11 +73,11 @@ fn logShare(i: u32, mean: f32, zmax: f32) -> f32 {
 @compute @workgroup_size(WG)
 fn allocate(@builtin(local_invocation_id) l: vec3u) {
   let t = l.x; let L = params.frames; let N = f32(params.tokens);
-  if (params.mode == 2u) {
+  if (params.mode == MODE_UNIFORM) {
     for (var i = t; i < L; i += WG) { rates[i] = params.keepRatio; keep[i] = params.uniformKeep; }
     return;
   }
-  if (params.mode == 3u) {
+  if (params.mode == MODE_HARD) {
     for (var i = t; i < L; i += WG) {
       let before = f32(rankDesc(i, scores[i], L, true)) * N;
       let k = u32(clamp(f32(params.total) - before, 0.0, N));
@@ -95,7 +101,7 @@ fn allocate(@builtin(local_invocation_id) l: vec3u) {
     let rate = f32(L) * params.keepRatio * exp(y) / esum;
     rates[i] = rate;
     ymin = min(ymin, y);
-    if (params.mode == 0u && params.tokens > 0u) {
+    if (params.mode == MODE_PAPER && params.tokens > 0u) {
       if (params.tomePaper == 1u) {
         let x = N * max(0.0, 1.0 - rate);
         keep[i] = u32(N - min(N - 1.0, floor(x + params.snap * max(1.0, x))));
@@ -105,7 +111,7 @@ fn allocate(@builtin(local_invocation_id) l: vec3u) {
       }
     }
   }
-  if (params.mode == 0u) { return; }
+  if (params.mode == MODE_PAPER) { return; }
   // exact: bisection on μ for Σ clamp(exp(y + μ), m, N) = total
   let lo = f32(params.minPerFrame);
   let total = f32(params.total);

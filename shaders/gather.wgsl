@@ -1,8 +1,8 @@
+// includes: kvtp-common.wgsl kvtp-features-*.wgsl
 // The kept tokens of all frames into one buffer. `gather`: one invocation per (output row, run
 // of CHUNK vectors of it), eight vectors at a time summed in registers over the members and
 // written once (long runs per invocation: on a CPU-emulated GPU an invocation's start-up costs
-// as much as its loads). A separator row copies the separator embedding; a kept token copies
-// its row of `features` (none, random; ToMe binds its merged values there), or adds its
+// as much as its loads). A kept token copies its row of `features` (none, random; ToMe binds its merged values there), or adds its
 // members' weighted features to its own (PruMerge). VF is vec4 when the width allows.
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -11,8 +11,7 @@
 @group(0) @binding(3) var<storage, read> members: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read> spans: array<vec2<u32>>;
 @group(0) @binding(5) var<storage, read> features: array<VF>;
-@group(0) @binding(6) var<storage, read> separator: array<VF>;
-@group(0) @binding(7) var<storage, read_write> out: array<VF>;
+@group(0) @binding(6) var<storage, read_write> out: array<VF>;
 
 fn rowCount() -> u32 { return frameRows[2u * params.frames]; }
 
@@ -29,13 +28,8 @@ fn gather(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) n: v
   let first = (id - r * runs) * CHUNK;
   let last = min(first + CHUNK, D);
   let o = r * D;
-  let src = rows[r].x;
-  if (src < 0) {
-    for (var c = first; c < last; c++) { out[o + c] = separator[c]; }
-    return;
-  }
-  let t = u32(src);
-  if (params.method != 2u) {
+  let t = u32(rows[r].x);
+  if (params.method != METHOD_PRUMERGE) {
     for (var c = first; c < last; c++) { out[o + c] = features[t * D + c]; }
     return;
   }

@@ -1,3 +1,4 @@
+// includes: kvtp-common.wgsl kvtp-keys-*.wgsl
 // PruMerge importance without CLS attention: per frame softmax_j(⟨mean of keys, k_j⟩ / √Dk).
 // Three steps: the mean key of each frame, the logits (with each key's norm, which PruMerge's
 // cosines need, from the same loads), then a softmax per frame. Loops take four vectors a step.

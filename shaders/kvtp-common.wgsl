@@ -1,36 +1,32 @@
-// Shared by the KVTP reduction kernels (prepended to each of their files by src/kvtp/gpu.ts,
-// after the VK/VF vector aliases). Layouts are frame-major: token u of frame f is row f·N + u. A
-// kept token's "assign" entry is its own index; a merged token's is its representative's; a
-// dropped token's is −1. Params mirrors ReduceParams in src/kvtp/gpu-layouts.ts.
+// Shared by the KVTP reduction kernels: each of their files names it on its `// includes:` line
+// and the loader (src/kvtp/gpu/wgsl.ts) prepends it; valid WGSL on its own. Layouts are frame-major:
+// token u of frame f is row f·N + u. A kept token's "assign" entry is its own index; a merged
+// token's is its representative's; a dropped token's is −1. Params mirrors ReduceParams in
+// src/kvtp/gpu/layouts.ts.
 
 struct Params {
   frames: u32,      // L
   tokens: u32,      // N
   dim: u32,         // D (features)
   keyDim: u32,      // Dk
-  gridW: u32,       // w of the h × w grid
   half: u32,        // ceil(N / 2): stride of per-B-token arrays (ToMe)
   neighbours: u32,  // M = min(32, N − 1) (PruMerge)
-  method: u32,      // 0 copy (none, random), 1 tome, 2 prumerge
-  sepMode: u32,     // 0 none, 1 after each frame, 2 after each grid row with a kept token
+  method: u32,      // METHOD_COPY (none, random), METHOD_TOME, METHOD_PRUMERGE
   seed: u32,
-  maxRows: u32,     // rows the gathered output holds
   width: u32,       // row width of rowNorms
   split: u32,       // invocations sharing a tile's candidate blocks (ToMe matchPairs)
-  knownLayout: u32, // 1: frame offsets known on the host (in frameRows before the chain)
   tiles: u32,       // PruMerge tiles in the work list
-  pad: u32,
 }
 
 override WG: u32 = 64u;
+
+// params.method (KernelMethod in src/kvtp/gpu/layouts.ts)
+const METHOD_COPY: u32 = 0u;
+const METHOD_TOME: u32 = 1u;
+const METHOD_PRUMERGE: u32 = 2u;
 
 /** Cosine of two rows given their norms; 0 when either is zero. */
 fn cosineOf(dotv: f32, na: f32, nb: f32) -> f32 {
   if (na > 0.0 && nb > 0.0) { return dotv / (na * nb); }
   return 0.0;
-}
-
-/** The dot products of key vector b with a0 … a3. */
-fn dots4K(b: VK, a0: VK, a1: VK, a2: VK, a3: VK) -> vec4<f32> {
-  return vec4<f32>(dotK(b, a0), dotK(b, a1), dotK(b, a2), dotK(b, a3));
 }

@@ -1,3 +1,4 @@
+// includes: kvtp-common.wgsl kvtp-keys-*.wgsl
 // Euclidean norm of every row of a [rows × width] matrix (feature and key norms), one
 // invocation per row, four vectors per step; VK is the row's vector type (vec4 when the width
 // allows).

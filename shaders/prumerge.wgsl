@@ -1,3 +1,4 @@
+// includes: kvtp-common.wgsl kvtp-keys-*.wgsl
 // PruMerge: keep the k_f tokens of highest importance (ties by index); each kept token t gets
 // its M = min(32, N − 1) most key-cosine-similar other tokens (ties by index) as members, with
 // their importances as weights; gather.wgsl then adds Σ imp_j · f_j to f_t.

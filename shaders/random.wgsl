@@ -1,3 +1,4 @@
+// includes: kvtp-common.wgsl kvtp-features-*.wgsl
 // Random reduction in one pass, one workgroup per frame: frame f keeps the k_f tokens with the
 // smallest (hash(seed, f, u), u); `none` is the same with k_f = N. The hash is
 // src/kvtp/reduce-cpu.ts' pcgHash. Steps, with a barrier between each:
@@ -6,19 +7,16 @@
 //      the cut's;
 //   2. positions in grid order: each invocation counts a contiguous chunk, invocation 0 scans the
 //      counts; `assign` gets (token or −1, position);
-//   3. (when the frame offsets are known on the host, params.knownLayout = 1) rows and the kept
-//      features (and the separator row after the frame) go straight to the gathered output.
-// With separators after grid rows the offsets need every frame first: then only step 1–2 runs
-// here and layout.wgsl and gather.wgsl do the rest.
+//   3. rows and the kept features go straight to the gathered output, at the frame offsets the
+//      host computed from the budgets (no layout or gather pass).
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> keep: array<u32>;
 @group(0) @binding(2) var<storage, read> frameRows: array<u32>;
 @group(0) @binding(3) var<storage, read> features: array<VF>;
-@group(0) @binding(4) var<storage, read> separator: array<VF>;
-@group(0) @binding(5) var<storage, read_write> assign: array<vec2<i32>>;
-@group(0) @binding(6) var<storage, read_write> rows: array<vec2<i32>>;
-@group(0) @binding(7) var<storage, read_write> out: array<VF>;
+@group(0) @binding(4) var<storage, read_write> assign: array<vec2<i32>>;
+@group(0) @binding(5) var<storage, read_write> rows: array<vec2<i32>>;
+@group(0) @binding(6) var<storage, read_write> out: array<VF>;
 
 var<workgroup> cut: u32;
 var<workgroup> chunkStart: array<u32, WG>;
@@ -84,11 +82,10 @@ fn randomReduce(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) 
     let kept = k >= N || (partial && !before(hc, c, pcg(frameKey + u), u));
     assign[f * N + u] = vec2<i32>(select(-1, i32(u), kept), i32(pos));
     if (kept) {
-      if (params.knownLayout == 1u) { rows[offset + pos] = vec2<i32>(i32(f * N + u), i32(f)); }
+      rows[offset + pos] = vec2<i32>(i32(f * N + u), i32(f));
       pos++;
     }
   }
-  if (params.knownLayout == 0u) { return; }
   storageBarrier();
   // one invocation per row, its vectors in order: on a CPU-emulated GPU this beats invocations
   // over channels by 2.5× (an invocation's loop start costs as much as its loads)
@@ -103,10 +100,5 @@ fn randomReduce(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) 
       out[o + ch] = a; out[o + ch + 1u] = b; out[o + ch + 2u] = c; out[o + ch + 3u] = d;
     }
     for (; ch < D; ch++) { out[o + ch] = features[src + ch]; }
-  }
-  if (params.sepMode == 1u) {
-    if (l == 0u) { rows[offset + k] = vec2<i32>(-1, i32(f)); }
-    let o = (offset + k) * D;
-    for (var ch = l; ch < D; ch += WG) { out[o + ch] = separator[ch]; }
   }
 }

@@ -1,3 +1,4 @@
+// includes: kvtp-common.wgsl kvtp-keys-*.wgsl kvtp-features-*.wgsl
 // ToMe as the KVTP reference code does it (src/kvtp/reduce-cpu.ts tomeFrame), all frames at
 // once, three dispatches per round. State per frame (ping-pong `stateIn` → `stateOut`):
 // [count, seq_0 … seq_{count−1}], the current sequence by representative (original index);

@@ -16,7 +16,7 @@ import { errorValue, output } from '../output.ts';
 import { nodeGpu } from '../node-gpu.ts';
 import { acquireGpu } from '../../src/gpu/device.ts';
 import { cpuBackend } from '../../src/kvtp/cpu.ts';
-import { GpuKvtp } from '../../src/kvtp/gpu.ts';
+import { GpuKvtp } from '../../src/kvtp/gpu/index.ts';
 import type {
   AllocationParams,
   FrameTokens,

@@ -6,7 +6,7 @@
 import { BufferPool } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { GpuError } from '../gpu/errors.ts';
-import { GpuKvtp } from '../kvtp/gpu.ts';
+import { GpuKvtp } from '../kvtp/gpu/index.ts';
 
 /** A device and what the engine keeps on it. */
 export interface DeviceResources {

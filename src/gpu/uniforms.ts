@@ -21,6 +21,8 @@ const fieldInfo: Record<FieldType, { size: number; align: number; count: number;
 type ValueOf<T extends FieldType> = T extends 'u32' | 'i32' | 'f32' ? number : readonly number[];
 
 export interface UniformLayout<F extends Record<string, FieldType>> {
+  /** The fields in order, with their types (as the WGSL struct declares them). */
+  readonly fields: F;
   /** Byte size of the struct, a multiple of 16 as uniform buffers require. */
   readonly size: number;
   readonly offsets: { readonly [K in keyof F]: number };
@@ -41,6 +43,7 @@ export function uniformLayout<F extends Record<string, FieldType>>(fields: F): U
   }
   const size = Math.ceil(offset / Math.max(16, maxAlign)) * Math.max(16, maxAlign);
   return {
+    fields,
     size,
     offsets,
     pack(values) {

@@ -99,7 +99,7 @@ export function paperKeep(rate: number, tokens: number, method: ReductionMethod 
  * round(x) of a token count computed in double: a product like 0.7 · 3 · 5 = 10.499999999999998
  * rounds as the 10.5 it stands for (half up), not as its rounding noise.
  */
-export function roundTokens(x: number): number {
+function roundTokens(x: number): number {
   return Math.round(x + 1e-9 * Math.max(1, Math.abs(x)));
 }
 
@@ -138,10 +138,10 @@ export function waterFill(y: ArrayLike<number>, lo: number, hi: number, total: n
 }
 
 /** exp(−WATER_FLOOR) is zero for both f32 and the budgets: the lower end of μ's search. */
-export const WATER_FLOOR = 104;
+const WATER_FLOOR = 104;
 
 /** Integer budgets from real ones summing to `total`: floors, then +1 for the largest remainders. */
-export function roundToTotal(x: ArrayLike<number>, cap: number, total: number): number[] {
+function roundToTotal(x: ArrayLike<number>, cap: number, total: number): number[] {
   const k = Array.from({ length: x.length }, (_, i) => Math.min(cap, Math.floor(x[i]!)));
   let deficit = total - k.reduce((a, b) => a + b, 0);
   const order = Array.from({ length: x.length }, (_, i) => i)

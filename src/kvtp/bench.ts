@@ -11,9 +11,9 @@
 import type { GpuContext } from '../gpu/device.ts';
 import { upload } from '../gpu/transfer.ts';
 import { allocateCpu } from './allocate.ts';
-import type { GpuKvtp } from './gpu.ts';
+import type { GpuKvtp } from './gpu/index.ts';
 import { gatherCpu, reduceFramesCpu } from './reduce-cpu.ts';
-import type { FrameTokens, ReductionMethod } from './types.ts';
+import type { FrameTokens, GpuRows, ReductionMethod, Rows } from './types.ts';
 
 export interface BenchShape {
   readonly name: string;
@@ -60,7 +60,7 @@ function gaussian(n: number, seed: number): Float32Array {
   return out;
 }
 
-export function benchTokens(shape: BenchShape, seed = 1): FrameTokens {
+function benchTokens(shape: BenchShape, seed = 1): FrameTokens {
   const N = shape.grid[0] * shape.grid[1];
   const L = shape.frames;
   return {
@@ -76,7 +76,7 @@ export function benchTokens(shape: BenchShape, seed = 1): FrameTokens {
 }
 
 /** KVTP budgets (exact mode, T = 2) from random scores at `keepRatio`. */
-export function benchBudgets(t: FrameTokens, keepRatio: number): number[] {
+function benchBudgets(t: FrameTokens, keepRatio: number): number[] {
   const scores = Array.from(gaussian(t.frames, 7), (x) => 3 * x);
   return allocateCpu(scores, {
     keepRatio,
@@ -117,6 +117,17 @@ export async function benchShape(
   const keep = benchBudgets(t, keepRatio);
   const features = upload(ctx, t.features);
   const keys = t.keys ? upload(ctx, t.keys) : null;
+  const rowsOf = (buffer: GPUBuffer, width: number): GpuRows => ({
+    kind: 'gpu-rows',
+    buffer,
+    rows: t.frames * t.tokens,
+    width,
+  });
+  const onGpu: FrameTokens<Rows> = {
+    ...t,
+    features: rowsOf(features, t.dim),
+    keys: keys && rowsOf(keys, t.keyDim),
+  };
   const rows: BenchRow[] = [];
   try {
     for (const method of methods) {
@@ -126,7 +137,7 @@ export async function benchShape(
         const times: number[] = [];
         for (let i = 0; i <= runs; i++) {
           const start = performance.now();
-          gatherCpu(reduceFramesCpu(t, params), t.dim, t.grid[1]);
+          gatherCpu(reduceFramesCpu(t, params), t.dim);
           if (i > 0) times.push(performance.now() - start); // the first run warms the JIT
         }
         cpuMs = median(times);
@@ -135,7 +146,7 @@ export async function benchShape(
       for (let i = 0; i <= runs; i++) {
         const start = performance.now();
         const enc = ctx.device.createCommandEncoder({ label: 'bench' });
-        const g = gpu.encodeReduce(enc, t, params, undefined, { features, keys });
+        const g = gpu.encodeReduce(enc, onGpu, params);
         ctx.device.queue.submit([enc.finish()]);
         await workDone(ctx.device);
         const ms = performance.now() - start;

@@ -11,8 +11,7 @@ export function cpuBackend(): KvtpBackend {
     scores: async (input) => scoresCpu(input),
     allocate: async (scores, params) => allocateCpu(scores, params),
     importance: async (tokens) => importanceCpu(tokens),
-    reduce: async (tokens, params, separators) =>
-      gatherCpu(reduceFramesCpu(tokens, params), tokens.dim, tokens.grid[1], separators),
+    reduce: async (tokens, params) => gatherCpu(reduceFramesCpu(tokens, params), tokens.dim),
     dispose() {},
   };
 }

@@ -14,7 +14,7 @@
 //             other tokens; its group is {t} ∪ nbr(t) (groups of different tokens may overlap).
 // k = 0 keeps nothing of the frame, whatever the method (except `none`).
 
-import type { FrameTokens, ReduceParams, Reduced, SeparatorMode } from './types.ts';
+import type { FrameTokens, ReduceParams, Reduced, Rows } from './types.ts';
 
 /** Neighbours PruMerge adds to each kept token (at most; N − 1 when fewer). */
 export const PRUMERGE_NEIGHBOURS = 32;
@@ -32,13 +32,18 @@ export interface ReduceDiagnostics {
   margins: number[];
 }
 
-export function checkTokens(t: FrameTokens): void {
+/** Floats `rows` holds: an array's length, or a GPU buffer's rows × width. */
+function floatsOf(rows: Rows): number {
+  return rows instanceof Float32Array ? rows.length : rows.rows * rows.width;
+}
+
+export function checkTokens(t: FrameTokens<Rows>): void {
   const { frames: L, tokens: N, grid, dim: D, keyDim: Dk } = t;
   if (!(L >= 1 && N >= 1 && D >= 1 && Dk >= 1)) throw new RangeError('tokens: empty shape');
   if (grid[0] * grid[1] !== N) throw new RangeError(`tokens: grid ${grid.join('×')} is not ${N}`);
-  if (t.features.length !== L * N * D)
+  if (floatsOf(t.features) !== L * N * D)
     throw new RangeError(`tokens: features are not ${L}×${N}×${D}`);
-  if (t.keys ? t.keys.length !== L * N * Dk : Dk !== D) {
+  if (t.keys ? floatsOf(t.keys) !== L * N * Dk : Dk !== D) {
     throw new RangeError(`tokens: keys are not ${L}×${N}×${Dk}`);
   }
   if (t.importance && t.importance.length !== L * N) {
@@ -46,7 +51,7 @@ export function checkTokens(t: FrameTokens): void {
   }
 }
 
-export function checkReduce(t: FrameTokens, p: ReduceParams): void {
+export function checkReduce(t: FrameTokens<Rows>, p: ReduceParams): void {
   if (!['none', 'random', 'tome', 'prumerge'].includes(p.method)) {
     throw new RangeError(`reduce: unknown method "${String(p.method)}"`);
   }
@@ -62,7 +67,7 @@ export function checkReduce(t: FrameTokens, p: ReduceParams): void {
 }
 
 /** A u32 hash (PCG output permutation); shaders/random.wgsl has the same. */
-export function pcgHash(v: number): number {
+function pcgHash(v: number): number {
   const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
   const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
   return ((word >>> 22) ^ word) >>> 0;
@@ -155,7 +160,7 @@ function keepAll(v: FrameView): FrameKept {
   return { indices, groups: indices.map((j) => [j]), features: copyRows(v, indices) };
 }
 
-export function randomFrame(v: FrameView, k: number, seed: number): FrameKept {
+function randomFrame(v: FrameView, k: number, seed: number): FrameKept {
   const key = Array.from({ length: v.n }, (_, j) => randomKey(seed, v.frame, j));
   const order = Array.from({ length: v.n }, (_, j) => j).sort((i, j) => key[i]! - key[j]! || i - j);
   const indices = order.slice(0, k).sort((a, b) => a - b);
@@ -255,7 +260,7 @@ function meanInto(
   return n > 0 ? norm(rows.subarray(a * width, (a + 1) * width)) : 0;
 }
 
-export function prumergeFrame(
+function prumergeFrame(
   v: FrameView,
   k: number,
   importance: ArrayLike<number>,
@@ -312,25 +317,8 @@ export function reduceFramesCpu(
   return out;
 }
 
-/**
- * Gather kept tokens of all frames into one sequence, time order, grid order within a frame;
- * separators: after each frame (`frame`), or after the last kept token of every grid row that
- * kept a token (`row`, by the representative's row).
- */
-export function gatherCpu(
-  frames: readonly FrameKept[],
-  dim: number,
-  gridWidth: number,
-  separators: { mode: SeparatorMode; embedding: Float32Array | null } = {
-    mode: 'none',
-    embedding: null,
-  },
-): Reduced {
-  const mode = separators.mode;
-  const sep = separators.embedding ?? new Float32Array(dim);
-  if (mode !== 'none' && sep.length !== dim) {
-    throw new RangeError(`gather: separator embedding has width ${sep.length}, tokens ${dim}`);
-  }
+/** Gather kept tokens of all frames into one sequence, time order, grid order within a frame. */
+export function gatherCpu(frames: readonly FrameKept[], dim: number): Reduced {
   const rows: { feature: ArrayLike<number>; index: number; frame: number; group: number[] }[] = [];
   const offsets = [0];
   frames.forEach((fk, f) => {
@@ -341,12 +329,7 @@ export function gatherCpu(
         frame: f,
         group: fk.groups[r]!,
       });
-      const next = fk.indices[r + 1];
-      const rowEnds =
-        next === undefined || Math.floor(next / gridWidth) !== Math.floor(index / gridWidth);
-      if (mode === 'row' && rowEnds) rows.push({ feature: sep, index: -1, frame: f, group: [] });
     });
-    if (mode === 'frame') rows.push({ feature: sep, index: -1, frame: f, group: [] });
     offsets.push(rows.length);
   });
   const features = new Float32Array(rows.length * dim);

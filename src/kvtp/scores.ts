@@ -16,7 +16,7 @@ export function checkScoreInput(input: ScoreInput): void {
   if (head.kind === 'mlp') checkHead(head.weights, dim);
 }
 
-export function checkHead(w: MlpHeadWeights, dim: number): void {
+function checkHead(w: MlpHeadWeights, dim: number): void {
   const { inputDim: e, hidden: h } = w;
   if (e !== dim) throw new RangeError(`predictor head expects width ${e}, embeddings are ${dim}`);
   if (w.w1.length !== h * 3 * e || w.b1.length !== h || w.w2.length !== h) {
@@ -51,7 +51,7 @@ function normalized(v: Float32Array, row: number, dim: number): Float64Array {
 }
 
 /** The head's logit for one normalized (image u, text v) pair. */
-export function headLogit(u: Float64Array, v: Float64Array, head: ScoreInput['head']): number {
+function headLogit(u: Float64Array, v: Float64Array, head: ScoreInput['head']): number {
   const dim = u.length;
   if (head.kind === 'siglip') {
     let dot = 0;

@@ -33,19 +33,37 @@ export interface Allocation {
   readonly keep?: readonly number[];
 }
 
-/** L frames × N tokens of width D (features) and Dk (keys, default the features). */
-export interface FrameTokens {
+/**
+ * Rows that live in a GPU buffer ([rows·width] f32, row-major): the buffer and its shape, with
+ * nothing to read on the CPU. Only the GPU reduction (GpuKvtp.encodeReduce) takes them.
+ */
+export interface GpuRows {
+  readonly kind: 'gpu-rows';
+  readonly buffer: GPUBuffer;
+  readonly rows: number;
+  readonly width: number;
+}
+
+/** Rows on the CPU, or in a GPU buffer. */
+export type Rows = Float32Array | GpuRows;
+
+/**
+ * L frames × N tokens of width D (features) and Dk (keys, default the features). The CPU
+ * reference takes them on the CPU (`FrameTokens`); the GPU reduction also in GPU buffers
+ * (`FrameTokens<Rows>`).
+ */
+export interface FrameTokens<F extends Rows = Float32Array> {
   readonly frames: number;
   /** N = grid[0] · grid[1]. */
   readonly tokens: number;
   readonly grid: readonly [h: number, w: number];
   readonly dim: number;
   /** [L·N·D] */
-  readonly features: Float32Array;
+  readonly features: F;
   /** Key width; equals `dim` when keys are the features. */
   readonly keyDim: number;
   /** [L·N·Dk]; null: the features are the keys. */
-  readonly keys: Float32Array | null;
+  readonly keys: F | null;
   /** [L·N] importance per token (e.g. CLS attention); null: computed from keys (PruMerge). */
   readonly importance: Float32Array | null;
 }
@@ -58,22 +76,19 @@ export interface ReduceParams {
   readonly seed?: number;
 }
 
-/** Where a separator embedding goes in the gathered sequence. */
-export type SeparatorMode = 'none' | 'frame' | 'row';
-
 /** The result of reducing all frames and gathering their kept tokens. */
 export interface Reduced {
   /** Kept tokens per frame (the k_i actually kept). */
   readonly keep: readonly number[];
-  /** Start of frame i's tokens in `features` (in tokens; L + 1 entries, separators included). */
+  /** Start of frame i's tokens in `features` (in tokens; L + 1 entries). */
   readonly offsets: readonly number[];
-  /** [T·D] kept tokens of all frames, time order, grid order within a frame, separators inserted. */
+  /** [T·D] kept tokens of all frames, time order, grid order within a frame. */
   readonly features: Float32Array;
-  /** Per output row: the representative original token index in its frame, −1 for a separator. */
+  /** Per output row: the representative original token index in its frame. */
   readonly indices: Int32Array;
   /** Per output row: its frame. */
   readonly frameOf: Int32Array;
-  /** Per output row: the original indices it stands for (empty for a separator), ascending. */
+  /** Per output row: the original indices it stands for, ascending. */
   readonly groups: readonly (readonly number[])[];
 }
 
@@ -118,10 +133,6 @@ export interface KvtpBackend {
   /** PruMerge importance without CLS attention: softmax_j(⟨mean(keys), k_j⟩ / √Dk) per frame. */
   importance(tokens: FrameTokens): Promise<Float32Array>;
   /** Reduce every frame to its budget and gather the kept tokens (one dispatch chain on GPU). */
-  reduce(
-    tokens: FrameTokens,
-    params: ReduceParams,
-    separators?: { mode: SeparatorMode; embedding: Float32Array | null },
-  ): Promise<Reduced>;
+  reduce(tokens: FrameTokens, params: ReduceParams): Promise<Reduced>;
   dispose(): void;
 }

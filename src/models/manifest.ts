@@ -3,7 +3,6 @@
 // (public/models/…) onto it. Sources: each model's config.json / preprocessor_config.json and
 // MODELS.md; where a fact was checked against the export, the registry says so.
 
-import type { SeparatorMode } from '../kvtp/types.ts';
 import type { ImageSpec } from './preprocess.ts';
 import type { PackageSource } from './source.ts';
 
@@ -93,8 +92,6 @@ export interface VlmManifest {
     readonly grid: readonly [number, number];
     /** D: width of a vision token (the language model's hidden size). */
     readonly hidden: number;
-    /** Separator embeddings the model puts between frames or grid rows. */
-    readonly separator: SeparatorMode;
     /** The tower's size, when known (else only its input and output count per frame). */
     readonly encoder?: EncoderSize;
   };

@@ -118,7 +118,8 @@ export function preprocessFrameCpu(
   return { pixels, mask };
 }
 
-const Params = uniformLayout({
+/** Mirrors shaders/preprocess.wgsl `Params` (tests/unit/wgsl-structs.test.ts checks it). */
+export const PreprocessParams = uniformLayout({
   src_size: 'vec2u',
   out_size: 'vec2u',
   fit_size: 'vec2u',
@@ -169,14 +170,14 @@ export class FramePreprocessor {
     const plan = planResize(frame.width, frame.height, spec);
     const plane = spec.width * spec.height;
     const uniforms = device.createBuffer({
-      size: Params.size,
+      size: PreprocessParams.size,
       usage: UNIFORM,
       label: 'preprocess',
     });
     device.queue.writeBuffer(
       uniforms,
       0,
-      Params.pack({
+      PreprocessParams.pack({
         src_size: [frame.width, frame.height],
         out_size: [spec.width, spec.height],
         fit_size: plan.fit,

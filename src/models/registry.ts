@@ -86,7 +86,6 @@ function smolvlm2(
       tokensPerFrame: 64,
       grid: [8, 8],
       hidden: text.hidden,
-      separator: 'none',
       encoder: SIGLIP_B16_512,
     },
     decoder: {
@@ -196,7 +195,7 @@ export const DEMO_VLM: VlmManifest = {
   variants: onlyVariant('fp32'),
   image: { ...PADDED_IMAGE, width: 128, height: 128 },
   // a CNN tower whose inner sizes the manifest does not describe: its input and output count
-  vision: { tokensPerFrame: 64, grid: [8, 8], hidden: 128, separator: 'none' },
+  vision: { tokensPerFrame: 64, grid: [8, 8], hidden: 128 },
   decoder: {
     ...SMOLVLM2_256M.decoder,
     layers: 3,
@@ -268,7 +267,6 @@ export const FIXTURE_VLM: VlmManifest = {
     tokensPerFrame: 64,
     grid: [8, 8],
     hidden: 64,
-    separator: 'none',
     encoder: { patches: 64, width: 32, heads: 0, mlp: 0, attention: 'fused' },
   },
   decoder: {

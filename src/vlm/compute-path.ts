@@ -7,7 +7,7 @@
 // they are on; they call it.
 
 import type { GpuContext } from '../gpu/device.ts';
-import type { GpuKvtp } from '../kvtp/gpu.ts';
+import type { GpuKvtp } from '../kvtp/gpu/index.ts';
 import type { KvtpBackend, ReduceParams } from '../kvtp/types.ts';
 import type { Ort } from '../models/ort.ts';
 import type { RelevanceModel } from '../models/relevance.ts';

@@ -40,17 +40,6 @@ export function bufferOf(t: OrtTensor, what: string): GPUBuffer {
   return t.gpuBuffer as GPUBuffer;
 }
 
-/**
- * A FrameTokens-compatible stand-in for features that stay on the GPU: reports the length the
- * KVTP shape checks expect and holds no data. Only for `GpuKvtp.encodeReduce` with GPU inputs,
- * which never reads it (asked in the report: let FrameTokens.features be null there).
- */
-export function featuresOnGpu(length: number): Float32Array {
-  const stub = new Float32Array(0);
-  Object.defineProperty(stub, 'length', { value: length });
-  return stub;
-}
-
 const caches = new WeakMap<GPUDevice, PipelineCache>();
 
 /** One pipeline cache per device for the VLM's own kernels (splice, preprocessing). */

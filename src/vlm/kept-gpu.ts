@@ -2,12 +2,11 @@
 // for the WebGPU pipeline: one dispatch chain (GpuKvtp.encodeReduce), then only the provenance
 // is read back — rows per frame, each row's source, ToMe assignments, PruMerge neighbours — to
 // draw the kept groups. The kept features stay in their GPU buffer for the splice; this module
-// must never read them back (src/kvtp/gpu-read.ts reads the provenance alone).
+// must never read them back (src/kvtp/gpu/read.ts reads the provenance alone).
 
-import type { GpuKvtp } from '../kvtp/gpu.ts';
-import { readProvenance, type Provenance } from '../kvtp/gpu-read.ts';
-import type { FrameTokens, ReduceParams } from '../kvtp/types.ts';
-import { featuresOnGpu } from './gpu-tensors.ts';
+import type { GpuKvtp } from '../kvtp/gpu/index.ts';
+import { readProvenance, type Provenance } from '../kvtp/gpu/index.ts';
+import type { FrameTokens, ReduceParams, Rows } from '../kvtp/types.ts';
 
 /** Vision tokens [L·N·D] f32 in a GPU buffer, with their shape. */
 export interface TokensOnGpu {
@@ -34,18 +33,18 @@ export async function reduceOnGpu(
   p: ReduceParams,
 ): Promise<KeptOnGpu> {
   const { device } = kvtp.ctx;
-  const shape: FrameTokens = {
+  const shape: FrameTokens<Rows> = {
     frames: t.frames,
     tokens: t.tokens,
     grid: [t.grid[0], t.grid[1]],
     dim: t.dim,
-    features: featuresOnGpu(t.frames * t.tokens * t.dim),
+    features: { kind: 'gpu-rows', buffer: t.buffer, rows: t.frames * t.tokens, width: t.dim },
     keyDim: t.dim,
     keys: null,
     importance: null,
   };
   const enc = device.createCommandEncoder({ label: 'reduce on gpu' });
-  const g = kvtp.encodeReduce(enc, shape, p, undefined, { features: t.buffer, keys: null });
+  const g = kvtp.encodeReduce(enc, shape, p);
   device.queue.submit([enc.finish()]);
   try {
     const provenance = await readProvenance(device, shape, p, g);

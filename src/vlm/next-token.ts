@@ -20,7 +20,8 @@ export function topKCpu(row: Float32Array, k: number): Candidates {
   return { ids, values: Float32Array.from(ids, (i) => row[i]!) };
 }
 
-const Params = uniformLayout({ vocab: 'u32', row: 'u32', k: 'u32' });
+/** Mirrors shaders/sample.wgsl `Params` (tests/unit/wgsl-structs.test.ts checks it). */
+export const TopKParams = uniformLayout({ vocab: 'u32', row: 'u32', k: 'u32' });
 
 /** GPU top-K of one logits row, kept in reusable buffers; read back 2·K numbers per step. */
 export class TopK {
@@ -35,7 +36,7 @@ export class TopK {
     readonly k: number,
   ) {
     const storage = BufferUsage.STORAGE | BufferUsage.COPY_SRC;
-    this.uniforms = device.createBuffer({ size: Params.size, usage: UNIFORM, label: 'top-k' });
+    this.uniforms = device.createBuffer({ size: TopKParams.size, usage: UNIFORM, label: 'top-k' });
     this.values = device.createBuffer({ size: 4 * k, usage: storage, label: 'top-k values' });
     this.ids = device.createBuffer({ size: 4 * k, usage: storage, label: 'top-k ids' });
     this.staging = device.createBuffer({
@@ -48,7 +49,7 @@ export class TopK {
   /** The K best candidates of row `row` of `logits` [rows·vocab]. */
   async run(logits: GPUBuffer, row: number, vocab: number): Promise<Candidates> {
     const { device, k } = this;
-    device.queue.writeBuffer(this.uniforms, 0, Params.pack({ vocab, row, k }));
+    device.queue.writeBuffer(this.uniforms, 0, TopKParams.pack({ vocab, row, k }));
     const pipeline = this.pipelines.compute(shader, 'top_k', { WG: 256 }, 'top-k');
     const encoder = device.createCommandEncoder({ label: 'top-k' });
     const pass = encoder.beginComputePass();

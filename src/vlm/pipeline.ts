@@ -19,7 +19,7 @@ import { isGpuEmbeds, spliceOnGpu, type EmbedsOnGpu } from './embeds-gpu.ts';
 import { vlmError } from './errors.ts';
 import { prefillFlops } from './flops.ts';
 import { bufferOf, pipelinesFor, storageBuffer } from './gpu-tensors.ts';
-import type { Provenance } from '../kvtp/gpu-read.ts';
+import type { Provenance } from '../kvtp/gpu/index.ts';
 import type { KeptOnGpu } from './kept-gpu.ts';
 import type { ComputePath } from './compute-path.ts';
 import type { PromptBuilder } from './prompt.ts';

@@ -32,7 +32,8 @@ export function spliceCpu(
   positions.forEach((p, j) => embeds.set(kept.subarray(j * dim, (j + 1) * dim), p * dim));
 }
 
-const Params = uniformLayout({ rows: 'u32', dim: 'u32' });
+/** Mirrors shaders/splice.wgsl `Params` (tests/unit/wgsl-structs.test.ts checks it). */
+export const SpliceParams = uniformLayout({ rows: 'u32', dim: 'u32' });
 
 /**
  * Record the splice into `encoder`: `kept` [rows·dim] → rows `positions` of `embeds`. Returns the
@@ -50,7 +51,7 @@ export function encodeSplice(
   const rows = positions.length;
   if (rows === 0) return [];
   const ctx = { device, limits: device.limits };
-  const uniforms = upload(ctx, new Uint8Array(Params.pack({ rows, dim })), UNIFORM, 'splice');
+  const uniforms = upload(ctx, new Uint8Array(SpliceParams.pack({ rows, dim })), UNIFORM, 'splice');
   const pos = upload(ctx, positions, STORAGE, 'splice positions');
   const wg = 64;
   const pipeline = pipelines.compute(shader, 'splice', { WG: wg }, 'splice');

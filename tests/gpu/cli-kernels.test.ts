@@ -208,7 +208,7 @@ describe('kvtp prune', () => {
           { method, keep: [keep], seed: 3 },
           diag,
         );
-        const want = gatherCpu(frames, D, grid[1]);
+        const want = gatherCpu(frames, D);
         const keepOf = (m: string) => (m === 'none' ? N : keep);
         // a reference decision closer than 1e-4 (27×27 PruMerge: some kept token's 32nd and
         // 33rd neighbours) may go the other way in f32: then only rows with the same group are

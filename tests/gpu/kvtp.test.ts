@@ -19,7 +19,7 @@ import {
   PAPER_SNAP,
   waterFill,
 } from '../../src/kvtp/allocate.ts';
-import { GpuKvtp } from '../../src/kvtp/gpu.ts';
+import { GpuKvtp } from '../../src/kvtp/gpu/index.ts';
 import {
   gatherCpu,
   importanceCpu,
@@ -27,14 +27,7 @@ import {
   type ReduceDiagnostics,
 } from '../../src/kvtp/reduce-cpu.ts';
 import { scoresCpu } from '../../src/kvtp/scores.ts';
-import type {
-  AllocationMode,
-  FrameTokens,
-  ReductionMethod,
-  SeparatorMode,
-} from '../../src/kvtp/types.ts';
-
-type Separators = { mode: SeparatorMode; embedding: Float32Array | null };
+import type { AllocationMode, FrameTokens, ReductionMethod } from '../../src/kvtp/types.ts';
 
 let ctx: GpuContext;
 let gpu: GpuKvtp;
@@ -88,17 +81,13 @@ async function compareReduce(
   t: FrameTokens,
   method: ReductionMethod,
   keep: number[],
-  separators: { mode: SeparatorMode; embedding: Float32Array | null } = {
-    mode: 'none',
-    embedding: null,
-  },
   seed = 0,
   backend: GpuKvtp = gpu,
 ) {
   const diag: ReduceDiagnostics = { margins: [] };
   const frames = reduceFramesCpu(t, { method, keep, seed }, diag);
-  const want = gatherCpu(frames, t.dim, t.grid[1], separators);
-  const got = await backend.reduce(t, { method, keep, seed }, separators);
+  const want = gatherCpu(frames, t.dim);
+  const got = await backend.reduce(t, { method, keep, seed });
   const what = `${method} L${t.frames} N${t.tokens} D${t.dim} keep ${keep.slice(0, 6).join(',')}`;
   expect(got.offsets.length, what).toBe(t.frames + 1);
   for (let f = 0; f < t.frames; f++) {
@@ -179,7 +168,7 @@ describe('reduction, GPU against CPU', () => {
     for (const method of ['none', 'random', 'tome', 'prumerge'] as const) {
       it(`${method}: ${name}`, async () => {
         const t = frameTokens(L, grid, D, L * 31 + D, Dk);
-        await compareReduce(t, method, budgets(L, t.tokens, D), undefined, 5);
+        await compareReduce(t, method, budgets(L, t.tokens, D), 5);
       });
     }
   }
@@ -199,16 +188,6 @@ describe('reduction, GPU against CPU', () => {
     await compareReduce(t, 'prumerge', [3, 5]);
   });
 
-  it('separators after frames and after grid rows', async () => {
-    const t = frameTokens(3, [5, 4], 12, 9);
-    const sep = gaussian(12, 3);
-    for (const method of ['random', 'tome', 'prumerge'] as const) {
-      for (const mode of ['frame', 'row'] as const) {
-        await compareReduce(t, method, [20, 3, 0], { mode, embedding: sep });
-      }
-    }
-  });
-
   it('random: same seed same result on the GPU, and matches the CPU exactly', async () => {
     const t = frameTokens(4, [7, 7], 3, 4);
     const a = await gpu.reduce(t, { method: 'random', keep: [5, 9, 1, 49], seed: 3 });
@@ -217,7 +196,6 @@ describe('reduction, GPU against CPU', () => {
     const cpu = gatherCpu(
       reduceFramesCpu(t, { method: 'random', keep: [5, 9, 1, 49], seed: 3 }),
       3,
-      7,
     );
     expect(Array.from(a.indices)).toEqual(Array.from(cpu.indices));
   });
@@ -225,20 +203,18 @@ describe('reduction, GPU against CPU', () => {
   it('pooled buffers: stale contents from other shapes and methods change nothing', async () => {
     const pool = new BufferPool(ctx);
     const pooled = new GpuKvtp(ctx, { pool });
-    const sep: Separators = { mode: 'frame', embedding: gaussian(12, 8) };
-    const rowSep: Separators = { mode: 'row', embedding: gaussian(12, 8) };
-    const cases: [FrameTokens, ReductionMethod, number[], Separators | undefined][] = [
-      [frameTokens(4, [7, 7], 12, 21), 'tome', [1, 49, 9, 0], undefined],
-      [frameTokens(3, [5, 4], 12, 22, 6), 'prumerge', [20, 3, 7], sep],
-      [frameTokens(4, [7, 7], 12, 23), 'random', [5, 49, 0, 17], rowSep],
-      [frameTokens(3, [5, 4], 12, 24, 6), 'tome', [2, 20, 11], rowSep],
-      [frameTokens(4, [7, 7], 12, 25), 'prumerge', [1, 9, 49, 30], undefined],
-      [frameTokens(2, [3, 3], 12, 26), 'none', [9, 9], sep],
+    const cases: [FrameTokens, ReductionMethod, number[]][] = [
+      [frameTokens(4, [7, 7], 12, 21), 'tome', [1, 49, 9, 0]],
+      [frameTokens(3, [5, 4], 12, 22, 6), 'prumerge', [20, 3, 7]],
+      [frameTokens(4, [7, 7], 12, 23), 'random', [5, 49, 0, 17]],
+      [frameTokens(3, [5, 4], 12, 24, 6), 'tome', [2, 20, 11]],
+      [frameTokens(4, [7, 7], 12, 25), 'prumerge', [1, 9, 49, 30]],
+      [frameTokens(2, [3, 3], 12, 26), 'none', [9, 9]],
     ];
     let grown = 0;
     for (let round = 0; round < 2; round++) {
-      for (const [t, method, keep, separators] of cases) {
-        await compareReduce(t, method, keep, separators, 4, pooled);
+      for (const [t, method, keep] of cases) {
+        await compareReduce(t, method, keep, 4, pooled);
       }
       if (round === 0) grown = pool.allocatedBytes;
       else expect(pool.allocatedBytes, 'a repeated workload allocates nothing').toBe(grown);
@@ -246,23 +222,17 @@ describe('reduction, GPU against CPU', () => {
     pool.trim();
   });
 
-  it('the output holds Σ k_f rows plus separators, not L·N', async () => {
+  it('the output holds Σ k_f rows, not L·N', async () => {
     const t = frameTokens(6, [4, 6], 20, 31);
     const keep = [1, 0, 24, 5, 3, 2];
-    for (const [mode, extra] of [
-      ['none', 0],
-      ['frame', 6],
-      ['row', 1 + 0 + 4 + 4 + 3 + 2], // at most min(k_f, h) row separators per frame
-    ] as const) {
-      for (const method of ['random', 'tome', 'prumerge'] as const) {
-        const enc = ctx.device.createCommandEncoder();
-        const g = gpu.encodeReduce(enc, t, { method, keep }, { mode, embedding: null });
-        ctx.device.queue.submit([enc.finish()]);
-        await ctx.device.queue.onSubmittedWorkDone();
-        expect(g.maxRows, `${method} ${mode}`).toBe(35 + extra);
-        expect(g.features.size).toBeLessThan(t.frames * t.tokens * t.dim * 4);
-        g.release();
-      }
+    for (const method of ['random', 'tome', 'prumerge'] as const) {
+      const enc = ctx.device.createCommandEncoder();
+      const g = gpu.encodeReduce(enc, t, { method, keep });
+      ctx.device.queue.submit([enc.finish()]);
+      await ctx.device.queue.onSubmittedWorkDone();
+      expect(g.maxRows, method).toBe(35);
+      expect(g.features.size).toBeLessThan(t.frames * t.tokens * t.dim * 4);
+      g.release();
     }
   });
 
@@ -271,7 +241,7 @@ describe('reduction, GPU against CPU', () => {
     const base = frameTokens(2, [27, 27], 6, 91, 4);
     const t: FrameTokens = { ...base, keys: new Float32Array(2 * 729 * 4).fill(0.5) };
     const keep = [365, 429];
-    const want = gatherCpu(reduceFramesCpu(t, { method: 'tome', keep }), t.dim, 27);
+    const want = gatherCpu(reduceFramesCpu(t, { method: 'tome', keep }), t.dim);
     const got = await gpu.reduce(t, { method: 'tome', keep });
     expect(got.groups[0]).toHaveLength(365); // token 0 and every odd token
     expect(Array.from(got.indices)).toEqual(Array.from(want.indices));

@@ -12,7 +12,7 @@ import {
   type GpuContext,
 } from '../../src/gpu/index.ts';
 import { cpuBackend } from '../../src/kvtp/cpu.ts';
-import { GpuKvtp } from '../../src/kvtp/gpu.ts';
+import { GpuKvtp } from '../../src/kvtp/gpu/index.ts';
 import type { FrameTokens, ReductionMethod } from '../../src/kvtp/types.ts';
 import { chunkOnGpu, spliceOnGpu } from '../../src/vlm/embeds-gpu.ts';
 import { reduceOnGpu } from '../../src/vlm/kept-gpu.ts';

@@ -545,23 +545,13 @@ describe('gather', () => {
   const t = tokens(2, [2, 3], 1, [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]);
   const frames = reduceFramesCpu(t, { method: 'random', keep: [2, 3], seed: 1 });
   it('time order, grid order, offsets, provenance', () => {
-    const g = gatherCpu(frames, 1, 3);
+    const g = gatherCpu(frames, 1);
     expect(g.offsets).toEqual([0, 2, 5]);
     expect(Array.from(g.frameOf)).toEqual([0, 0, 1, 1, 1]);
     expect(Array.from(g.features)).toEqual([
       ...frames[0]!.indices,
       ...frames[1]!.indices.map((j) => 10 + j),
     ]);
-  });
-  it('a separator after each frame, or after each grid row that kept a token', () => {
-    const sep = Float32Array.from([-1]);
-    const g = gatherCpu(frames, 1, 3, { mode: 'frame', embedding: sep });
-    expect(g.offsets).toEqual([0, 3, 7]);
-    expect(Array.from(g.indices)).toEqual([...frames[0]!.indices, -1, ...frames[1]!.indices, -1]);
-    const r = gatherCpu(frames, 1, 3, { mode: 'row', embedding: sep });
-    const rowsOf = (idx: number[]) => new Set(idx.map((j) => Math.floor(j / 3))).size;
-    expect(r.offsets[2]).toBe(5 + rowsOf(frames[0]!.indices) + rowsOf(frames[1]!.indices));
-    expect(r.groups.filter((gr) => gr.length === 0).length).toBe(r.offsets[2]! - 5);
   });
 });
 

@@ -1,14 +1,69 @@
 // Kernel families: one WGSL file with several entry points that share one explicit bind group
-// layout (so every entry binds the same buffers, used or not), dispatch helpers, and where a
-// chain's buffers come from (fresh, or a BufferPool that later runs reuse).
+// layout (so every entry binds the same buffers, used or not), dispatch helpers, what every
+// method's encoder gets to record with (`Recording`), and where a chain's buffers come from
+// (fresh, or a BufferPool that later runs reuse).
 
-import type { BufferPool } from '../gpu/buffers.ts';
-import { countGpuObject } from '../gpu/counters.ts';
-import { checkStorageSize, type GpuContext } from '../gpu/device.ts';
-import { STORAGE, UNIFORM } from '../gpu/usage.ts';
+import type { BufferPool } from '../../gpu/buffers.ts';
+import { countGpuObject } from '../../gpu/counters.ts';
+import { checkStorageSize, type GpuContext } from '../../gpu/device.ts';
+import { upload } from '../../gpu/transfer.ts';
+import { STORAGE, UNIFORM } from '../../gpu/usage.ts';
+import type { FrameTokens, Rows } from '../types.ts';
+import type { VectorWidths } from './wgsl.ts';
 
 /** How each binding of a family is used, in binding order. */
 export type BindingKind = 'uniform' | 'read' | 'storage';
+/** Binding kinds, short, for the binding lists of the kernel specs. */
+export const U: BindingKind = 'uniform';
+export const R: BindingKind = 'read';
+export const W: BindingKind = 'storage';
+
+/** A kernel family as its driver declares it: the WGSL file and each binding's use. */
+export interface KernelSpec {
+  readonly name: string;
+  readonly code: string;
+  readonly bindings: readonly BindingKind[];
+}
+
+/** How a family is compiled: row widths (vec4 or f32 loads) and override constants. */
+export interface VariantOptions {
+  readonly widths?: VectorWidths;
+  /** Override constants; WG defaults to the backend's where the source declares it. */
+  readonly overrides?: Readonly<Record<string, number>>;
+}
+
+/** Where encoders get their compiled families from (GpuKvtp: once per device and variant). */
+export interface Kernels {
+  readonly ctx: GpuContext;
+  family(spec: KernelSpec, options?: VariantOptions): KernelFamily;
+}
+
+/** What a method's encoder records with: the kernels, the encoder, the shape and its temps. */
+export interface Recording {
+  readonly kernels: Kernels;
+  readonly encoder: GPUCommandEncoder;
+  readonly tokens: FrameTokens<Rows>;
+  /** Buffers released with the recording's work. */
+  readonly temps: ChainBuffers;
+  /** The workgroup size of the per-token and per-frame dispatches. */
+  readonly wg: number;
+}
+
+/** Workgroups as (x, y) within the per-dimension limit. */
+export function grid2d(groups: number, max: number): [number, number] {
+  const x = Math.max(1, Math.min(groups, max));
+  return [x, Math.max(1, Math.ceil(groups / x))];
+}
+
+/** A buffer holding `data` (16 zero bytes when it is empty: a binding needs a buffer). */
+export function uploadData(
+  ctx: GpuContext,
+  data: ArrayBufferView,
+  label: string,
+  usage = STORAGE,
+): GPUBuffer {
+  return upload(ctx, data.byteLength ? data : new Uint8Array(16), usage, label);
+}
 
 export class KernelFamily {
   private readonly layout: GPUBindGroupLayout;

@@ -3,10 +3,10 @@
 // with the kept features (`readReduced`) or without them (`readProvenance`, for a pipeline
 // whose kept rows stay on the GPU). The only place the reduction waits on the GPU.
 
-import { readbackMany } from '../gpu/transfer.ts';
-import type { ReducedOnGpu } from './gpu-reduce.ts';
-import { PRUMERGE_NEIGHBOURS } from './reduce-cpu.ts';
-import type { FrameTokens, ReduceParams, Reduced } from './types.ts';
+import { readbackMany } from '../../gpu/transfer.ts';
+import type { ReducedOnGpu } from './chain.ts';
+import { PRUMERGE_NEIGHBOURS } from '../reduce-cpu.ts';
+import type { FrameTokens, ReduceParams, Reduced } from '../types.ts';
 
 /** What a reduction kept, without the features: what the page draws. */
 export type Provenance = Omit<Reduced, 'features'>;
@@ -71,11 +71,6 @@ async function read(
   for (let r = 0; r < total; r++) {
     const src = rows[2 * r]!;
     frameOf[r] = rows[2 * r + 1]!;
-    if (src < 0) {
-      indices[r] = -1;
-      groups.push([]);
-      continue;
-    }
     const u = src % N;
     indices[r] = u;
     if (p.method === 'tome') groups.push(tomeGroups.get(src)!);
@@ -84,11 +79,7 @@ async function read(
       groups.push([u, ...nbr].sort((a, b) => a - b));
     } else groups.push([u]);
   }
-  const keep = Array.from({ length: L }, (_, f) => {
-    let n = 0;
-    for (let r = frameRows[L + f]!; r < frameRows[L + f + 1]!; r++) if (indices[r]! >= 0) n++;
-    return n;
-  });
+  const keep = Array.from(frameRows.subarray(0, L));
   const offsets = Array.from(frameRows.subarray(L, 2 * L + 1));
   return {
     provenance: { keep, offsets, indices, frameOf, groups },

@@ -1,0 +1,15 @@
+// Key vectors of the KVTP kernels as vec4<f32>: the width is a multiple of 4, so loops load 16
+// bytes at a time. A kernel file that names `kvtp-keys-*.wgsl` on its `// includes:` line gets
+// this file or its sibling, chosen by the loader (src/kvtp/gpu/wgsl.ts) from the key width. Valid WGSL
+// on its own.
+
+alias VK = vec4<f32>;
+/** Floats per VK. */
+const VKW: u32 = 4u;
+
+fn dotK(a: VK, b: VK) -> f32 { return dot(a, b); }
+
+/** The dot products of key vector b with a0 … a3. */
+fn dots4K(b: VK, a0: VK, a1: VK, a2: VK, a3: VK) -> vec4<f32> {
+  return vec4<f32>(dotK(b, a0), dotK(b, a1), dotK(b, a2), dotK(b, a3));
+}
