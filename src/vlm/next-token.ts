@@ -20,7 +20,7 @@ export function topKCpu(row: Float32Array, k: number): Candidates {
   return { ids, values: Float32Array.from(ids, (i) => row[i]!) };
 }
 
-/** Mirrors shaders/sample.wgsl `Params` (tests/unit/wgsl-structs.test.ts checks it). */
+/** Mirrors shaders/top-k.wgsl `Params` (tests/unit/wgsl-structs.test.ts checks it). */
 export const TopKParams = uniformLayout({ vocab: 'u32', row: 'u32', k: 'u32' });
 
 /** GPU top-K of one logits row, kept in reusable buffers; read back 2·K numbers per step. */

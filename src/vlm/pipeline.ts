@@ -6,7 +6,7 @@
 // kept-gpu.ts, embeds-gpu.ts) and only budgets, provenance and top-K candidates are read back;
 // on wasm (and wherever a model's tensors are not f32) everything is CPU tensors.
 
-import type { AllocationParams, FrameTokens } from '../kvtp/types.ts';
+import type { FrameTokens } from '../kvtp/types.ts';
 import type { VlmManifest } from '../models/manifest.ts';
 import type { Ort, OrtSession, OrtTensor } from '../models/ort.ts';
 import { floatTensor, inputType, readFloat32 } from '../models/dtype.ts';

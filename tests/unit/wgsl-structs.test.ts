@@ -15,7 +15,7 @@ import {
   ScoreParams,
 } from '../../src/kvtp/gpu/layouts.ts';
 import { PreprocessParams } from '../../src/models/preprocess.ts';
-import { TopKParams } from '../../src/vlm/sample.ts';
+import { TopKParams } from '../../src/vlm/next-token.ts';
 import { SpliceParams } from '../../src/vlm/splice.ts';
 
 const dir = new URL('../../shaders/', import.meta.url);
@@ -32,7 +32,7 @@ const MIRRORS: [string, string, UniformLayout<Record<string, FieldType>>][] = [
   ['relevance.wgsl', 'ScoreParams', ScoreParams],
   ['preprocess.wgsl', 'Params', PreprocessParams],
   ['splice.wgsl', 'Params', SpliceParams],
-  ['sample.wgsl', 'Params', TopKParams],
+  ['top-k.wgsl', 'Params', TopKParams],
 ];
 
 interface WgslField {
