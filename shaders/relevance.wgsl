@@ -18,9 +18,9 @@ struct ScoreParams {
 override WG: u32 = 64u;
 
 // params.kind (HeadKind in src/kvtp/gpu/layouts.ts)
-const HEAD_SIGLIP: u32 = 0u;
-const HEAD_MLP_GELU: u32 = 1u;
-const HEAD_MLP_RELU: u32 = 2u;
+const HEAD_LOGIT: u32 = 0u;
+const HEAD_LEARNED_GELU: u32 = 1u;
+const HEAD_LEARNED_RELU: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> params: ScoreParams;
 @group(0) @binding(1) var<storage, read> image: array<f32>;
@@ -50,7 +50,7 @@ fn erf(x: f32) -> f32 {
 }
 
 fn act(x: f32) -> f32 {
-  if (params.kind == HEAD_MLP_GELU) { return 0.5 * x * (1.0 + erf(x * 0.70710678118654752)); }
+  if (params.kind == HEAD_LEARNED_GELU) { return 0.5 * x * (1.0 + erf(x * 0.70710678118654752)); }
   return max(x, 0.0);
 }
 
@@ -70,7 +70,7 @@ fn scoreFrames(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w:
     for (var c = i; c < E; c += WG) { let v = text[tb + c]; vv += v * v; uv += image[f * E + c] * v; }
     let iv = invNorm(total(i, vv));
     var logit = 0.0;
-    if (params.kind == HEAD_SIGLIP) {
+    if (params.kind == HEAD_LOGIT) {
       logit = params.scale * total(i, uv) * iu * iv + params.bias;
     } else {
       var part = 0.0;

@@ -13,7 +13,7 @@ export function checkScoreInput(input: ScoreInput): void {
   }
   if (image.length !== frames * dim) throw new RangeError(`scores: image is not ${frames}×${dim}`);
   if (text.length !== windows * dim) throw new RangeError(`scores: text is not ${windows}×${dim}`);
-  if (head.kind === 'mlp') checkHead(head.weights, dim);
+  if (head.kind === 'learned') checkHead(head.weights, dim);
 }
 
 function checkHead(w: MlpHeadWeights, dim: number): void {
@@ -53,7 +53,7 @@ function normalized(v: Float32Array, row: number, dim: number): Float64Array {
 /** The head's logit for one normalized (image u, text v) pair. */
 function headLogit(u: Float64Array, v: Float64Array, head: ScoreInput['head']): number {
   const dim = u.length;
-  if (head.kind === 'siglip') {
+  if (head.kind === 'logit') {
     let dot = 0;
     for (let c = 0; c < dim; c++) dot += u[c]! * v[c]!;
     return head.scale * dot + head.bias;

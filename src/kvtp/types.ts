@@ -106,8 +106,8 @@ export interface ScoreInput {
 
 /** s_i = max over windows of the head's logit for (image_i, text_w). */
 export type PredictorHead =
-  | { readonly kind: 'siglip'; readonly scale: number; readonly bias: number }
-  | { readonly kind: 'mlp'; readonly weights: MlpHeadWeights };
+  | { readonly kind: 'logit'; readonly scale: number; readonly bias: number }
+  | { readonly kind: 'learned'; readonly weights: MlpHeadWeights };
 
 /**
  * A small learned head: logit = W2 · act(W1 · [u, v, u ⊙ v] + b1) + b2, where u and v are the

@@ -37,8 +37,8 @@ export class RelevanceModel {
 
   /** The head to score with: the learned one when asked for and present, else SigLIP's logit. */
   predictor(learned: boolean): PredictorHead {
-    if (learned && this.head) return { kind: 'mlp', weights: this.head };
-    return { kind: 'siglip', scale: this.manifest.logitScale, bias: this.manifest.logitBias };
+    if (learned && this.head) return { kind: 'learned', weights: this.head };
+    return { kind: 'logit', scale: this.manifest.logitScale, bias: this.manifest.logitBias };
   }
 
   /** Question embeddings [W·E], one per window of the text encoder's length. */

@@ -317,7 +317,7 @@ describe('importance and scores, GPU against CPU', () => {
         dim: E,
         head: H
           ? ({
-              kind: 'mlp',
+              kind: 'learned',
               weights: {
                 inputDim: E,
                 hidden: H,
@@ -328,7 +328,7 @@ describe('importance and scores, GPU against CPU', () => {
                 b2: 0.25,
               },
             } as const)
-          : ({ kind: 'siglip', scale: 117.3, bias: -12.9 } as const),
+          : ({ kind: 'logit', scale: 117.3, bias: -12.9 } as const),
       };
       const want = scoresCpu(input);
       const got = await gpu.scores(input);

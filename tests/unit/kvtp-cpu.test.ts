@@ -50,7 +50,7 @@ describe('scores', () => {
       frames: 2,
       windows: 2,
       dim: 2,
-      head: { kind: 'siglip', scale: 10, bias: -1 },
+      head: { kind: 'logit', scale: 10, bias: -1 },
     });
     // frame 0 = (1,0): cos 1 with window 0 → 9; frame 1 = (0,1): cos √½ with window 1 → 6.07
     expect(s[0]).toBeCloseTo(9, 5);
@@ -64,7 +64,7 @@ describe('scores', () => {
       windows: 1,
       dim: 2,
       head: {
-        kind: 'mlp',
+        kind: 'learned',
         weights: {
           inputDim: 2,
           hidden: 1,

@@ -67,10 +67,10 @@ export const AllocationModeCode = {
 } as const satisfies Record<AllocationMode, number>;
 
 /** The relevance head as ScoreParams' `kind` knows it (relevance.wgsl HEAD_*). */
-export const HeadKind = { Siglip: 0, MlpGelu: 1, MlpRelu: 2 } as const;
+export const HeadKind = { Logit: 0, LearnedGelu: 1, LearnedRelu: 2 } as const;
 export type HeadKind = (typeof HeadKind)[keyof typeof HeadKind];
 
 export function headKind(head: PredictorHead): HeadKind {
-  if (head.kind === 'siglip') return HeadKind.Siglip;
-  return head.weights.activation === 'gelu' ? HeadKind.MlpGelu : HeadKind.MlpRelu;
+  if (head.kind === 'logit') return HeadKind.Logit;
+  return head.weights.activation === 'gelu' ? HeadKind.LearnedGelu : HeadKind.LearnedRelu;
 }

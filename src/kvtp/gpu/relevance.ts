@@ -20,7 +20,7 @@ export async function scoresOnGpu(kernels: Kernels, input: ScoreInput): Promise<
   checkScoreInput(input);
   const { ctx } = kernels;
   const { frames, windows, dim, head } = input;
-  const mlp = head.kind === 'mlp' ? head.weights : null;
+  const mlp = head.kind === 'learned' ? head.weights : null;
   const family = kernels.family(RELEVANCE);
   const params = ScoreParams.pack({
     frames,
@@ -28,8 +28,8 @@ export async function scoresOnGpu(kernels: Kernels, input: ScoreInput): Promise<
     dim,
     hidden: mlp?.hidden ?? 0,
     kind: headKind(head),
-    scale: head.kind === 'siglip' ? head.scale : 0,
-    bias: head.kind === 'siglip' ? head.bias : 0,
+    scale: head.kind === 'logit' ? head.scale : 0,
+    bias: head.kind === 'logit' ? head.bias : 0,
     b2: mlp?.b2 ?? 0,
   });
   const empty = new Float32Array(4);
