@@ -45,9 +45,12 @@ export interface AnswerFigures {
     readonly decodeMs: number;
     /** The VLM's vision encoder over the frames; 0 when reused from an earlier question. */
     readonly visionMs: number;
-    /** Relevance: frame embeddings (0 when reused), question embedding and scores. */
+    /**
+     * Relevance: frame embeddings (0 when reused), question embedding, scores and the budgets
+     * from them (one submit and one read back on the GPU).
+     */
     readonly relevanceMs: number;
-    /** Allocation and reduction, with the read back of budgets and kept groups. */
+    /** The reduction to the budgets, with the read back of the kept groups. */
     readonly reduceMs: number;
     /**
      * Prompt building, token embedding, splice and the decoder's prefill (every chunk), up to

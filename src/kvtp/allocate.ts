@@ -22,11 +22,20 @@ import type { Allocation, AllocationParams, ReductionMethod } from './types.ts';
 
 /** Check allocation inputs; throws a plain message (the CLI shows it as is). */
 export function checkAllocation(scores: ArrayLike<number>, p: AllocationParams): void {
-  const L = scores.length;
-  if (L < 1) throw new RangeError('allocation: no frame scores');
-  for (let i = 0; i < L; i++) {
+  checkAllocationParams(scores.length, p);
+  checkScores(scores);
+}
+
+/** Throws a RangeError naming the first score that is not a finite number. */
+export function checkScores(scores: ArrayLike<number>): void {
+  for (let i = 0; i < scores.length; i++) {
     if (!Number.isFinite(scores[i])) throw new RangeError(`allocation: score ${i} is not a number`);
   }
+}
+
+/** The checks of `checkAllocation` that need only the number of frames, not their scores. */
+export function checkAllocationParams(L: number, p: AllocationParams): void {
+  if (L < 1) throw new RangeError('allocation: no frame scores');
   if (!(p.keepRatio > 0 && p.keepRatio <= 1)) {
     throw new RangeError(`allocation: keepRatio must be in (0, 1], got ${p.keepRatio}`);
   }

@@ -10,6 +10,10 @@ export function cpuBackend(): KvtpBackend {
     name: 'cpu',
     scores: async (input) => scoresCpu(input),
     allocate: async (scores, params) => allocateCpu(scores, params),
+    scoreAndAllocate: async (input, params) => {
+      const scores = scoresCpu(input);
+      return { scores, allocation: allocateCpu(scores, params) };
+    },
     importance: async (tokens) => importanceCpu(tokens),
     reduce: async (tokens, params) => gatherCpu(reduceFramesCpu(tokens, params), tokens.dim),
     dispose() {},

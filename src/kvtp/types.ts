@@ -130,6 +130,11 @@ export interface KvtpBackend {
   scores(input: ScoreInput): Promise<Float32Array>;
   /** Per-frame budgets from scores. */
   allocate(scores: ArrayLike<number>, params: AllocationParams): Promise<Allocation>;
+  /** Scores, then budgets from them: on the GPU in one submit, the scores never read back between. */
+  scoreAndAllocate(
+    input: ScoreInput,
+    params: AllocationParams,
+  ): Promise<{ scores: Float32Array; allocation: Allocation }>;
   /** PruMerge importance without CLS attention: softmax_j(⟨mean(keys), k_j⟩ / √Dk) per frame. */
   importance(tokens: FrameTokens): Promise<Float32Array>;
   /** Reduce every frame to its budget and gather the kept tokens (one dispatch chain on GPU). */

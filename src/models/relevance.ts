@@ -3,7 +3,7 @@
 // the KVTP predictor head (src/kvtp): SigLIP's logit, or the learned head when the package has one.
 
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { KvtpBackend, MlpHeadWeights, PredictorHead } from '../kvtp/types.ts';
+import type { KvtpBackend, MlpHeadWeights, PredictorHead, ScoreInput } from '../kvtp/types.ts';
 import { castTo, inputType, readFloat32 } from './dtype.ts';
 import type { RelevanceManifest } from './manifest.ts';
 import type { Ort, OrtSession, OrtTensor } from './ort.ts';
@@ -72,16 +72,25 @@ export class RelevanceModel {
     question: string,
     learned: boolean,
   ): Promise<Float32Array> {
+    return backend.scores(await this.scoreInput(frameEmbeddings, question, learned));
+  }
+
+  /** What the relevance head scores: the frames' embeddings against the question's windows. */
+  async scoreInput(
+    frameEmbeddings: Float32Array,
+    question: string,
+    learned: boolean,
+  ): Promise<ScoreInput> {
     const text = await this.embedQuestion(question);
     const dim = this.manifest.embedDim;
-    return backend.scores({
+    return {
       image: frameEmbeddings,
       text: text.data,
       frames: frameEmbeddings.length / dim,
       windows: text.windows,
       dim,
       head: this.predictor(learned),
-    });
+    };
   }
 }
 

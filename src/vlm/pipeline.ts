@@ -217,15 +217,14 @@ export async function selectTokens(
   const t = video.tokens;
   const relevanceStart = performance.now();
   const backend = path.kvtp;
-  const scores = await relevance.scores(
-    backend,
+  const input = await relevance.scoreInput(
     video.frameEmbeddings,
     question,
     settings.head === 'learned',
   );
-  const relevanceMs = performance.now() - relevanceStart;
-  const reduceStart = performance.now();
-  const allocation = await backend.allocate(scores, {
+  // scores feed the allocation where they are made (on the GPU: one submit, one readback of
+  // scores and budgets, both needed here for the prompt and the view); relevanceMs covers both
+  const { scores, allocation } = await backend.scoreAndAllocate(input, {
     keepRatio: settings.keepRatio,
     temperature: settings.temperature,
     mode: settings.allocation,
@@ -233,6 +232,8 @@ export async function selectTokens(
     minPerFrame: settings.minPerFrame,
     method: settings.method,
   });
+  const relevanceMs = performance.now() - relevanceStart;
+  const reduceStart = performance.now();
   const none = settings.method === 'none';
   const budgets = none ? Array<number>(t.frames).fill(t.tokens) : allocation.keep!;
   const params = { method: settings.method, keep: budgets, seed: settings.seed };

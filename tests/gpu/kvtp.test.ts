@@ -26,6 +26,7 @@ import {
   reduceFramesCpu,
   type ReduceDiagnostics,
 } from '../../src/kvtp/reduce-cpu.ts';
+import { cpuBackend } from '../../src/kvtp/cpu.ts';
 import { scoresCpu } from '../../src/kvtp/scores.ts';
 import type { AllocationMode, FrameTokens, ReductionMethod } from '../../src/kvtp/types.ts';
 
@@ -337,6 +338,71 @@ describe('importance and scores, GPU against CPU', () => {
       );
     });
   }
+});
+
+describe('scores feeding the allocation on the GPU', () => {
+  const inputOf = (L: number, W: number, E: number, H: number, seed: number) => ({
+    image: gaussian(L * E, seed),
+    text: gaussian(W * E, seed + 1),
+    frames: L,
+    windows: W,
+    dim: E,
+    head: H
+      ? ({
+          kind: 'learned',
+          weights: {
+            inputDim: E,
+            hidden: H,
+            activation: 'gelu',
+            w1: gaussian(H * 3 * E, seed + 2),
+            b1: gaussian(H, seed + 3),
+            w2: gaussian(H, seed + 4),
+            b2: 0.1,
+          },
+        } as const)
+      : ({ kind: 'logit', scale: 117.3, bias: -12.9 } as const),
+  });
+  for (const [L, W, E, H] of [
+    [1, 1, 1, 0],
+    [32, 3, 64, 0],
+    [257, 2, 16, 7],
+    [5, 1, 768, 0],
+  ] as const) {
+    for (const mode of ['paper', 'exact', 'uniform', 'hard'] as const) {
+      it(`L${L} W${W} E${E} ${H ? 'learned' : 'logit'} head, ${mode}: as scores then allocate, in one submit and one readback`, async () => {
+        const input = inputOf(L, W, E, H, L + W);
+        const params = { keepRatio: 0.2, temperature: 2, mode, tokensPerFrame: 64, minPerFrame: 1 };
+        const scores = await gpu.scores(input);
+        const apart = await gpu.allocate(scores, params);
+        const queue = ctx.device.queue;
+        const submit = queue.submit.bind(queue);
+        let submits = 0;
+        queue.submit = (buffers) => {
+          submits++;
+          submit(buffers);
+        };
+        let both;
+        try {
+          both = await gpu.scoreAndAllocate(input, params);
+        } finally {
+          queue.submit = submit;
+        }
+        expect(submits).toBe(2); // the work, then the one readback of scores, rates and budgets
+        expect(Array.from(both.scores)).toEqual(Array.from(scores));
+        expect(both.allocation).toEqual(apart);
+        const cpu = await cpuBackend().scoreAndAllocate(input, params);
+        expect(Array.from(cpu.scores)).toEqual(Array.from(scoresCpu(input)));
+        expect(cpu.allocation).toEqual(allocateCpu(cpu.scores, params));
+      });
+    }
+  }
+
+  it('refuses settings it cannot allocate with before any GPU work, as allocate does', async () => {
+    const input = inputOf(3, 1, 4, 0, 1);
+    const bad = { keepRatio: 0, temperature: 2, mode: 'exact', tokensPerFrame: 4 } as const;
+    await expect(gpu.scoreAndAllocate(input, bad)).rejects.toThrow(/keepRatio must be in/);
+    await expect(cpuBackend().scoreAndAllocate(input, bad)).rejects.toThrow(/keepRatio must be in/);
+  });
 });
 
 describe('allocation, GPU against CPU', () => {

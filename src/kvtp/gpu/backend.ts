@@ -20,7 +20,7 @@ import type {
   Rows,
   ScoreInput,
 } from '../types.ts';
-import { allocateOnGpu } from './allocate.ts';
+import { allocateOnGpu, scoreAndAllocateOnGpu } from './allocate.ts';
 import { encodeReduceChain, type ReducedOnGpu } from './chain.ts';
 import { encodeImportance } from './importance.ts';
 import { ChainBuffers, KernelFamily, type KernelSpec, type VariantOptions } from './kernels.ts';
@@ -76,6 +76,13 @@ export class GpuKvtp implements KvtpBackend {
 
   allocate(scores: ArrayLike<number>, p: AllocationParams): Promise<Allocation> {
     return allocateOnGpu(this, scores, p);
+  }
+
+  scoreAndAllocate(
+    input: ScoreInput,
+    p: AllocationParams,
+  ): Promise<{ scores: Float32Array; allocation: Allocation }> {
+    return scoreAndAllocateOnGpu(this, input, p);
   }
 
   async importance(t: FrameTokens): Promise<Float32Array> {

@@ -1,5 +1,6 @@
 // Frame scores on the GPU (shaders/relevance.wgsl): the relevance head for every frame and
-// question window in one dispatch, one readback. The reference is src/kvtp/scores.ts.
+// question window in one dispatch, one readback (or feeding the allocation on the GPU, allocate.ts).
+// The reference is src/kvtp/scores.ts.
 
 import relevanceWgsl from '../../../shaders/relevance.wgsl?raw';
 import { readbackMany } from '../../gpu/transfer.ts';
@@ -15,8 +16,12 @@ const RELEVANCE: KernelSpec = {
   bindings: [U, R, R, R, R, R, W],
 };
 
-/** s_i for all frames (see KvtpBackend.scores). */
-export async function scoresOnGpu(kernels: Kernels, input: ScoreInput): Promise<Float32Array> {
+/** The scores' kernel recorded into `enc`: `scores` is written ([frames] f32), `release` frees. */
+export function encodeScores(
+  kernels: Kernels,
+  enc: GPUCommandEncoder,
+  input: ScoreInput,
+): { scores: GPUBuffer; release(): void } {
   checkScoreInput(input);
   const { ctx } = kernels;
   const { frames, windows, dim, head } = input;
@@ -42,10 +47,22 @@ export async function scoresOnGpu(kernels: Kernels, input: ScoreInput): Promise<
     uploadData(ctx, mlp?.w2 ?? empty, 'head w2'),
     scratch(ctx.device, frames * 4, 'scores'),
   ];
-  const enc = ctx.device.createCommandEncoder({ label: 'scores' });
   family.dispatch(enc, 'scoreFrames', family.bind(buffers), frames);
-  ctx.device.queue.submit([enc.finish()]);
-  const [out] = await readbackMany(ctx.device, [{ buffer: buffers[6]!, byteLength: frames * 4 }]);
-  buffers.forEach((b) => b.destroy());
-  return new Float32Array(out!);
+  return { scores: buffers[6]!, release: () => buffers.forEach((b) => b.destroy()) };
+}
+
+/** s_i for all frames (see KvtpBackend.scores): one dispatch, one readback. */
+export async function scoresOnGpu(kernels: Kernels, input: ScoreInput): Promise<Float32Array> {
+  const { device } = kernels.ctx;
+  const enc = device.createCommandEncoder({ label: 'scores' });
+  const run = encodeScores(kernels, enc, input);
+  try {
+    device.queue.submit([enc.finish()]);
+    const [out] = await readbackMany(device, [
+      { buffer: run.scores, byteLength: input.frames * 4 },
+    ]);
+    return new Float32Array(out!);
+  } finally {
+    run.release();
+  }
 }
