@@ -102,7 +102,7 @@ export interface ModelsState {
   chooseFolder(kind: ModelKind, files: Iterable<File>): void;
   /** Empty the model cache: one package (its key) or all. */
   clearCache(key?: string): Promise<void>;
-  /** The worker's download progress and notices, as the ask store receives them. */
+  /** The worker's download progress and notices, as the conversation store receives them. */
   onDownload(status: DownloadStatus | null): void;
   onNotice(notice: Notice): void;
   /** What `ask` and `select` pass as `models`. */

@@ -5,7 +5,7 @@
 // re-renders the conversation's streaming turn, nothing else.
 import { useCallback, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useAskStore } from '../store/ask.ts';
+import { useConversationStore } from '../store/conversation.ts';
 import { useEnvStore } from '../store/env.ts';
 import { infoOf, showDemoNotice, useModelsStore } from '../store/models.ts';
 import { usePrepareStore } from '../store/prepare.ts';
@@ -40,8 +40,8 @@ export function App() {
   const setFrameCount = useVideoStore((s) => s.setFrameCount);
   const resample = useVideoStore((s) => s.resample);
   const frameCount = useVideoStore((s) => s.frames.length);
-  const controls = useAskStore((s) => s.controls);
-  const selection = useAskStore((s) => s.selection);
+  const controls = useConversationStore((s) => s.controls);
+  const selection = useConversationStore((s) => s.selection);
   // the learned head is offered when the chosen relevance model has one
   const learnedHead = useModelsStore(
     (s) => infoOf(s.models, s.chosen.relevance)?.learnedHead === true,
@@ -58,11 +58,11 @@ export function App() {
   useEffect(() => void useEnvStore.getState().check(), []);
   // the remembered frame count applies to the first video too
   useEffect(() => {
-    useVideoStore.getState().setFrameCount(useAskStore.getState().controls.frames);
+    useVideoStore.getState().setFrameCount(useConversationStore.getState().controls.frames);
   }, []);
 
   // a new video: the old question's selection no longer applies
-  useEffect(() => useAskStore.getState().resetForVideo(), [info]);
+  useEffect(() => useConversationStore.getState().resetForVideo(), [info]);
 
   // once a video is open (and whenever the models change), its frames are encoded while the
   // user types, so the first question does not wait for them
@@ -94,7 +94,7 @@ export function App() {
             <Controls
               values={controls}
               onChange={(patch) => {
-                useAskStore.getState().setControls(patch);
+                useConversationStore.getState().setControls(patch);
                 if (patch.frames !== undefined) setFrameCount(patch.frames);
               }}
               learnedHead={learnedHead}
@@ -135,11 +135,13 @@ function Conversation({
   onSeek?: (t: number) => void;
   duration?: number;
 }) {
-  const { turns, busy } = useAskStore(useShallow((s) => ({ turns: s.turns, busy: s.busy })));
+  const { turns, busy } = useConversationStore(
+    useShallow((s) => ({ turns: s.turns, busy: s.busy })),
+  );
   const samples = useSamplesStore((s) => s.samples);
   const sample = sampleNamed(samples, videoName);
   const onExport = useCallback((id: number) => {
-    const text = useAskStore.getState().exportTurn(id);
+    const text = useConversationStore.getState().exportTurn(id);
     if (text) download(`kvtp-run-${id}.json`, text);
   }, []);
   return (
@@ -147,8 +149,8 @@ function Conversation({
       turns={turns}
       busy={busy}
       disabledReason={disabledReason}
-      onAsk={(q) => void useAskStore.getState().ask(q)}
-      onStop={() => useAskStore.getState().stop()}
+      onAsk={(q) => void useConversationStore.getState().ask(q)}
+      onStop={() => useConversationStore.getState().stop()}
       suggestions={sample ? sample.questions.map((q) => q.question) : []}
       onExport={onExport}
       {...(onSeek ? { onSeek, duration } : {})}

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { ModelPanel, downloadText } from '../../src/ui/ModelPanel.tsx';
-import { DEFAULT_CONTROLS, useAskStore } from '../../src/store/ask.ts';
+import { DEFAULT_CONTROLS, useConversationStore } from '../../src/store/conversation.ts';
 import { DEFAULT_CHOICE, useModelsStore } from '../../src/store/models.ts';
 import { setPipelineClient } from '../../src/store/pipeline.ts';
 import type {
@@ -87,7 +87,12 @@ function worker(askEvents: PipelineEvent[] = []) {
 beforeEach(() => {
   localStorage.clear();
   useModelsStore.setState({ ...useModelsStore.getInitialState(), chosen: DEFAULT_CHOICE });
-  useAskStore.setState({ controls: DEFAULT_CONTROLS, turns: [], busy: false, selection: null });
+  useConversationStore.setState({
+    controls: DEFAULT_CONTROLS,
+    turns: [],
+    busy: false,
+    selection: null,
+  });
 });
 afterEach(() => {
   cleanup();
@@ -119,7 +124,7 @@ it('offers the built-in and Hub models, chosen one remembered and used by the ne
     vlm: { kind: 'registry', id: 'smolvlm2-256m-video' },
     relevance: { kind: 'registry', id: 'demo-relevance' },
   });
-  await useAskStore.getState().ask('What colour?');
+  await useConversationStore.getState().ask('What colour?');
   const ask = fake.requests.find((r) => r.command === 'ask')!;
   expect((ask.args as { models: unknown }).models).toEqual({
     vlm: { kind: 'registry', id: 'smolvlm2-256m-video' },
@@ -141,7 +146,7 @@ it('uses a package folder picked from disk for the page, without remembering its
   expect((screen.getByLabelText('Language model') as HTMLSelectElement).value).toBe('folder');
   expect(screen.getByText(/2 files from “my-vlm”/)).toBeTruthy();
   expect(JSON.parse(localStorage.getItem('kvtp.models.v1')!).vlm).toEqual(DEFAULT_CHOICE.vlm);
-  await useAskStore.getState().ask('What colour?');
+  await useConversationStore.getState().ask('What colour?');
   const ask = fake.requests.find((r) => r.command === 'ask')!;
   const vlm = (ask.args as { models: { vlm: { kind: string; name: string; files: unknown[] } } })
     .models.vlm;
@@ -176,7 +181,7 @@ it('shows the running download with bytes, percent and speed, and the wasm notic
     }
   });
   await renderPanel(fake);
-  const asking = useAskStore.getState().ask('What colour?');
+  const asking = useConversationStore.getState().ask('What colour?');
   const bar = await screen.findByTestId('model-download');
   expect(bar.textContent).toBe(
     'smolvlm2-256m-video 3/4: onnx/decoder_model_merged_q4.onnx — 20 MB of 100 MB (20 %), 3.1 MB/s',

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { App } from '../../src/ui/App.tsx';
-import { DEFAULT_CONTROLS, useAskStore } from '../../src/store/ask.ts';
+import { DEFAULT_CONTROLS, useConversationStore } from '../../src/store/conversation.ts';
 import { setPipelineClient } from '../../src/store/pipeline.ts';
 import { useVideoStore } from '../../src/store/video.ts';
 import { fakePipeline, sampleInfo } from './fake-worker.ts';
@@ -31,7 +31,7 @@ function sampler() {
 
 beforeEach(() => {
   useVideoStore.setState(useVideoStore.getInitialState());
-  useAskStore.setState({ controls: { ...DEFAULT_CONTROLS, frames: 12 } });
+  useConversationStore.setState({ controls: { ...DEFAULT_CONTROLS, frames: 12 } });
 });
 afterEach(() => {
   cleanup();

@@ -45,7 +45,7 @@ export function loadControls(): ControlValues {
   }
 }
 
-export interface AskState {
+export interface ConversationState {
   readonly controls: ControlValues;
   readonly turns: readonly TurnView[];
   /** Full results of finished turns, by turn id (for export). */
@@ -79,7 +79,7 @@ export function settingsOf(c: ControlValues): AskSettings {
   };
 }
 
-export const useAskStore = create<AskState>()((set, get) => {
+export const useConversationStore = create<ConversationState>()((set, get) => {
   const patchTurn = (id: number, patch: Partial<TurnView>) =>
     set((s) => ({ turns: s.turns.map((t) => (t.id === id ? { ...t, ...patch } : t)) }));
   return {

@@ -1,9 +1,13 @@
 // @vitest-environment happy-dom
-// The ask store: a question streams into its turn after the selection arrives, a pruning change
+// The conversation store: a question streams into its turn after the selection arrives, a pruning change
 // after a question re-runs only the selection, Stop cancels, and a finished run exports as JSON.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useModelsStore } from '../../src/store/models.ts';
-import { DEFAULT_CONTROLS, loadControls, useAskStore } from '../../src/store/ask.ts';
+import {
+  DEFAULT_CONTROLS,
+  loadControls,
+  useConversationStore,
+} from '../../src/store/conversation.ts';
 import { setPipelineClient } from '../../src/store/pipeline.ts';
 import type { AskResult, Selection } from '../../src/engine/types.ts';
 import { fakePipeline } from './fake-worker.ts';
@@ -87,7 +91,7 @@ function script(opts: { hang?: boolean; lost?: boolean } = {}) {
 }
 
 beforeEach(() => {
-  useAskStore.setState({
+  useConversationStore.setState({
     controls: DEFAULT_CONTROLS,
     turns: [],
     results: {},
@@ -97,12 +101,12 @@ beforeEach(() => {
   });
 });
 
-describe('ask store', () => {
+describe('conversation store', () => {
   it('streams the answer into the turn, keeps the selection and exports the run', async () => {
     const fake = script();
     setPipelineClient(fake.client);
-    await useAskStore.getState().ask('What colour?');
-    const s = useAskStore.getState();
+    await useConversationStore.getState().ask('What colour?');
+    const s = useConversationStore.getState();
     expect(s.turns).toHaveLength(1);
     expect(s.turns[0]).toMatchObject({ question: 'What colour?', answer: 'Red.', status: 'done' });
     expect(s.selection?.question).toBe('What colour?');
@@ -120,20 +124,20 @@ describe('ask store', () => {
   it('re-runs only the selection when a pruning setting changes after a question', async () => {
     const fake = script();
     setPipelineClient(fake.client);
-    await useAskStore.getState().ask('What colour?');
-    useAskStore.getState().setControls({ keepRatio: 0.5 });
-    await expect.poll(() => useAskStore.getState().selection?.visualKept).toBe(2);
+    await useConversationStore.getState().ask('What colour?');
+    useConversationStore.getState().setControls({ keepRatio: 0.5 });
+    await expect.poll(() => useConversationStore.getState().selection?.visualKept).toBe(2);
     expect(fake.requests.map((r) => r.command)).toEqual(['ask', 'select']);
-    useAskStore.getState().setControls({ frames: 16 }); // not a pruning setting: nothing runs
+    useConversationStore.getState().setControls({ frames: 16 }); // not a pruning setting: nothing runs
     expect(fake.requests).toHaveLength(2);
   });
 
   it('a lost device is said beside the answer that ran on the new one, the others untouched', async () => {
     setPipelineClient(script().client);
-    await useAskStore.getState().ask('What colour?');
+    await useConversationStore.getState().ask('What colour?');
     setPipelineClient(script({ lost: true }).client);
-    await useAskStore.getState().ask('What shape?');
-    const [first, second] = useAskStore.getState().turns;
+    await useConversationStore.getState().ask('What shape?');
+    const [first, second] = useConversationStore.getState().turns;
     expect(first).toMatchObject({ answer: 'Red.', status: 'done', note: null });
     expect(second).toMatchObject({ answer: 'Red.', status: 'done' });
     expect(second!.note).toMatch(/GPU device was lost/);
@@ -144,11 +148,11 @@ describe('ask store', () => {
   it('Stop cancels the running answer and keeps what came', async () => {
     const fake = script({ hang: true });
     setPipelineClient(fake.client);
-    const asking = useAskStore.getState().ask('What colour?');
-    await expect.poll(() => useAskStore.getState().turns[0]?.answer).toBe('Re');
-    useAskStore.getState().stop();
+    const asking = useConversationStore.getState().ask('What colour?');
+    await expect.poll(() => useConversationStore.getState().turns[0]?.answer).toBe('Re');
+    useConversationStore.getState().stop();
     await asking;
-    expect(useAskStore.getState().turns[0]).toMatchObject({
+    expect(useConversationStore.getState().turns[0]).toMatchObject({
       status: 'stopped',
       answer: 'Re',
       error: null,
