@@ -28,7 +28,12 @@ import {
 } from '../../src/kvtp/reduce-cpu.ts';
 import { cpuBackend } from '../../src/kvtp/cpu.ts';
 import { scoresCpu } from '../../src/kvtp/scores.ts';
-import type { AllocationMode, FrameTokens, ReductionMethod } from '../../src/kvtp/types.ts';
+import type {
+  AllocationMode,
+  FrameTokens,
+  ReductionMethod,
+  ScoreInput,
+} from '../../src/kvtp/types.ts';
 
 let ctx: GpuContext;
 let gpu: GpuKvtp;
@@ -52,6 +57,37 @@ function gaussian(n: number, seed: number): Float32Array {
     { length: n },
     () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()),
   );
+}
+
+/** Frame and question embeddings for the relevance head; H > 0: a learned head of H hidden units. */
+function scoreInput(
+  L: number,
+  W: number,
+  E: number,
+  H: number,
+  o: { seed: number; activation: 'gelu' | 'relu'; b2: number },
+): ScoreInput {
+  return {
+    image: gaussian(L * E, o.seed),
+    text: gaussian(W * E, o.seed + 1),
+    frames: L,
+    windows: W,
+    dim: E,
+    head: H
+      ? {
+          kind: 'learned',
+          weights: {
+            inputDim: E,
+            hidden: H,
+            activation: o.activation,
+            w1: gaussian(H * 3 * E, o.seed + 2),
+            b1: gaussian(H, o.seed + 3),
+            w2: gaussian(H, o.seed + 4),
+            b2: o.b2,
+          },
+        }
+      : { kind: 'logit', scale: 117.3, bias: -12.9 },
+  };
 }
 
 const MARGIN = 1e-4;
@@ -310,27 +346,11 @@ describe('importance and scores, GPU against CPU', () => {
     [4, 1, 5, 1],
   ] as const) {
     it(`scores L${L} W${W} E${E} ${H ? `MLP hidden ${H}` : 'SigLIP'}`, async () => {
-      const input = {
-        image: gaussian(L * E, 1),
-        text: gaussian(W * E, 2),
-        frames: L,
-        windows: W,
-        dim: E,
-        head: H
-          ? ({
-              kind: 'learned',
-              weights: {
-                inputDim: E,
-                hidden: H,
-                activation: H % 2 ? 'gelu' : 'relu',
-                w1: gaussian(H * 3 * E, 3),
-                b1: gaussian(H, 4),
-                w2: gaussian(H, 5),
-                b2: 0.25,
-              },
-            } as const)
-          : ({ kind: 'logit', scale: 117.3, bias: -12.9 } as const),
-      };
+      const input = scoreInput(L, W, E, H, {
+        seed: 1,
+        activation: H % 2 ? 'gelu' : 'relu',
+        b2: 0.25,
+      });
       const want = scoresCpu(input);
       const got = await gpu.scores(input);
       got.forEach((v, i) =>
@@ -341,27 +361,6 @@ describe('importance and scores, GPU against CPU', () => {
 });
 
 describe('scores feeding the allocation on the GPU', () => {
-  const inputOf = (L: number, W: number, E: number, H: number, seed: number) => ({
-    image: gaussian(L * E, seed),
-    text: gaussian(W * E, seed + 1),
-    frames: L,
-    windows: W,
-    dim: E,
-    head: H
-      ? ({
-          kind: 'learned',
-          weights: {
-            inputDim: E,
-            hidden: H,
-            activation: 'gelu',
-            w1: gaussian(H * 3 * E, seed + 2),
-            b1: gaussian(H, seed + 3),
-            w2: gaussian(H, seed + 4),
-            b2: 0.1,
-          },
-        } as const)
-      : ({ kind: 'logit', scale: 117.3, bias: -12.9 } as const),
-  });
   for (const [L, W, E, H] of [
     [1, 1, 1, 0],
     [32, 3, 64, 0],
@@ -370,7 +369,7 @@ describe('scores feeding the allocation on the GPU', () => {
   ] as const) {
     for (const mode of ['paper', 'exact', 'uniform', 'hard'] as const) {
       it(`L${L} W${W} E${E} ${H ? 'learned' : 'logit'} head, ${mode}: as scores then allocate, in one submit and one readback`, async () => {
-        const input = inputOf(L, W, E, H, L + W);
+        const input = scoreInput(L, W, E, H, { seed: L + W, activation: 'gelu', b2: 0.1 });
         const params = { keepRatio: 0.2, temperature: 2, mode, tokensPerFrame: 64, minPerFrame: 1 };
         const scores = await gpu.scores(input);
         const apart = await gpu.allocate(scores, params);
@@ -398,7 +397,7 @@ describe('scores feeding the allocation on the GPU', () => {
   }
 
   it('refuses settings it cannot allocate with before any GPU work, as allocate does', async () => {
-    const input = inputOf(3, 1, 4, 0, 1);
+    const input = scoreInput(3, 1, 4, 0, { seed: 1, activation: 'gelu', b2: 0 });
     const bad = { keepRatio: 0, temperature: 2, mode: 'exact', tokensPerFrame: 4 } as const;
     await expect(gpu.scoreAndAllocate(input, bad)).rejects.toThrow(/keepRatio must be in/);
     await expect(cpuBackend().scoreAndAllocate(input, bad)).rejects.toThrow(/keepRatio must be in/);
